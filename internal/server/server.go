@@ -1,0 +1,36 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/latch-auth/latch/internal/config"
+	"github.com/latch-auth/latch/internal/keys"
+	"github.com/latch-auth/latch/internal/password"
+	"github.com/latch-auth/latch/internal/store"
+)
+
+// Deps is what the handler needs. Config is a function so that a SIGHUP
+// reload takes effect on the next request without restarting anything.
+type Deps struct {
+	Config    func() *config.Config
+	Store     store.Store
+	Keys      *keys.Manager
+	Passwords *password.Hasher
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// New returns latch's whole HTTP handler.
+func New(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	routes(mux, d)
+	return middleware(mux, d.Logger)
+}

@@ -55,7 +55,7 @@ func anchorPaths(cfg *config.Config, dir string) {
 		}
 		return filepath.Join(dir, p)
 	}
-	if path, ok := sqlitePath(cfg.Database); ok {
+	if path, ok := cfg.SQLitePath(); ok {
 		cfg.Database = "sqlite:" + rel(path)
 	}
 	cfg.SecretFile = rel(cfg.SecretFile)
@@ -63,39 +63,16 @@ func anchorPaths(cfg *config.Config, dir string) {
 	cfg.TLSKey = rel(cfg.TLSKey)
 }
 
-// sqlitePath returns the file of an SQLite database setting.
-func sqlitePath(db string) (string, bool) {
-	switch {
-	case strings.HasPrefix(db, "sqlite:"):
-		return strings.TrimPrefix(db, "sqlite:"), true
-	case strings.HasSuffix(db, ".db"):
-		return db, true
-	}
-	return "", false
-}
-
 // openStore opens (and migrates) the configured database.
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	if path, ok := sqlitePath(cfg.Database); ok {
+	if path, ok := cfg.SQLitePath(); ok {
 		st, err := sqlite.Open(ctx, path)
 		if err != nil {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 		return st, nil
 	}
-	return nil, fmt.Errorf("database %q: only sqlite: is supported in this build", redactDSN(cfg.Database))
-}
-
-// redactDSN hides a password in a database URL before it is printed.
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if at := strings.LastIndex(dsn, "@"); at > i {
-			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
-				return dsn[:i+3+colon+1] + "***" + dsn[at:]
-			}
-		}
-	}
-	return dsn
+	return nil, errors.New("database: only sqlite: is supported in this build (PostgreSQL support is coming)")
 }
 
 // masterSecret returns LATCH_SECRET or the secret file's contents; create

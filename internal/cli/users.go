@@ -118,7 +118,7 @@ func oneArg(env Env, name string, args []string, extra func(*flag.FlagSet)) (str
 
 // splitFirstPositional lets the user reference stand before or after flags.
 func splitFirstPositional(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (args[0] == "-" || !strings.HasPrefix(args[0], "-")) {
 		return args[0], args[1:]
 	}
 	return "", args

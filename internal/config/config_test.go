@@ -301,7 +301,7 @@ clients:
 		{"s", code, []string{"a", "c"}},
 		{"n", code, []string{"a", "c"}},
 		{"w", code, []string{"a", "c"}},
-		{"m", []string{GrantClientCredentials}, nil},
+		{"m", []string{GrantClientCredentials}, []string{"a", "c"}},
 		{"s2", []string{GrantImplicit}, []string{"b"}},
 	}
 	for _, tt := range tests {

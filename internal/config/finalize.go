@@ -37,9 +37,8 @@ const (
 func (c *Config) Finalize() error {
 	var p problems
 	c.applyDefaults()
-	c.resolveSecrets(&p)
 	c.index()
-	c.validate(&p)
+	c.validate(&p) // also resolves client secrets, so problems stay in file order
 	return p.err()
 }
 
@@ -169,42 +168,40 @@ func (c *Config) applyClientDefaults() {
 				cl.GrantTypes = []string{GrantClientCredentials}
 			}
 		}
-		if cl.Connections == nil && cl.Type != TypeM2M {
+		if cl.Connections == nil {
 			cl.Connections = append([]string(nil), enabled...)
 		}
 	}
 }
 
-// resolveSecrets replaces each client's secret ("literal" or "env:NAME") by
-// its SHA-256, so the raw value is not kept in memory.
-func (c *Config) resolveSecrets(p *problems) {
-	getenv := c.getenv
-	if getenv == nil {
-		getenv = os.Getenv
+// resolveSecret replaces client i's secret ("literal" or "env:NAME") by its
+// SHA-256, so the raw value is not kept in memory.
+func (c *Config) resolveSecret(p *problems, i int) {
+	cl := &c.Clients[i]
+	secret := cl.ClientSecret
+	if secret == "" {
+		return
 	}
-	for i := range c.Clients {
-		cl := &c.Clients[i]
-		secret := cl.ClientSecret
-		if secret == "" {
-			continue
+	field := fieldf("clients[%d].client_secret", i)
+	// An unresolved "env:NAME" reference stays in ClientSecret: it is not
+	// itself secret, and a second Finalize reports the same problem.
+	if name, ok := strings.CutPrefix(secret, envSecretPrefix); ok {
+		if name == "" {
+			p.add(field, `"env:" needs a variable name (env:NAME)`)
+			return
 		}
-		field := fieldf("clients[%d].client_secret", i)
-		// An unresolved "env:NAME" reference stays in ClientSecret: it is not
-		// itself secret, and a second Finalize reports the same problem.
-		if name, ok := strings.CutPrefix(secret, envSecretPrefix); ok {
-			if name == "" {
-				p.add(field, `"env:" needs a variable name (env:NAME)`)
-				continue
-			}
-			if secret = getenv(name); secret == "" {
-				p.addf(field, "environment variable %s is empty or unset", name)
-				continue
-			}
+		getenv := c.getenv
+		if getenv == nil {
+			getenv = os.Getenv
 		}
-		sum := sha256.Sum256([]byte(secret))
-		cl.SecretHash = sum[:]
-		cl.ClientSecret = ""
+		if secret = getenv(name); secret == "" {
+			p.addf(field, "environment variable %s is empty or unset", name)
+			return
+		}
 	}
+	sum := sha256.Sum256([]byte(secret))
+	cl.SecretHash = sum[:]
+	cl.ClientSecret = ""
 }
 
 // index builds the lookup tables. The first of duplicate names wins;

@@ -33,8 +33,10 @@ func FuzzLoad(f *testing.F) {
 		}
 		return ""
 	}
+	// One file per process: inputs run one at a time, and a fresh TempDir
+	// per input would make file-system work dominate the exec rate.
+	path := filepath.Join(f.TempDir(), "latch.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "latch.yaml")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ var knownGrants = map[string]bool{
 func (c *Config) validateClient(p *problems, i int) {
 	cl := &c.Clients[i]
 	field := fieldf("clients[%d]", i)
+	c.resolveSecret(p, i)
 	switch {
 	case cl.ClientID == "":
 		p.add(field+".client_id", "required")

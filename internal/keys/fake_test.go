@@ -17,9 +17,16 @@ type memKeys struct {
 	mu    sync.Mutex
 	keys  []store.SigningKey
 	lists int // ListSigningKeys calls
+	// beforeCreate, when set, runs (without the lock) at the start of
+	// CreateSigningKey, to simulate another instance inserting first.
+	beforeCreate func()
 }
 
 func (s *memKeys) CreateSigningKey(_ context.Context, k *store.SigningKey) error {
+	if f := s.beforeCreate; f != nil {
+		s.beforeCreate = nil
+		f()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, o := range s.keys {

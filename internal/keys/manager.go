@@ -145,23 +145,31 @@ func (m *Manager) Init(ctx context.Context) error {
 }
 
 // createFirst creates the first key. Instances starting together on one
-// empty database may each create one. Each then re-reads the keys and, if its
-// own is not the one the current-key rule picks, expires and deletes it. The
-// rule is a total order, so the largest key is never withdrawn and at least
-// one survives; whatever survives, every instance picks the same current key
-// after Refresh.
+// empty database may each generate one. Generation takes a while, so each
+// looks again just before inserting and drops its key if another appeared.
+// Those that still insert re-read the keys and withdraw their own unless the
+// current-key rule picks it. The rule is a total order, so the largest key is
+// never withdrawn; any other survivor is retired by Refresh (see
+// retireDuplicates), and every instance signs with the same key after
+// Refresh.
 func (m *Manager) createFirst(ctx context.Context) error {
 	now := m.opts.Now()
 	rec, _, err := generate(m.kek, now, now)
 	if err != nil {
 		return err
 	}
+	recs, err := m.st.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("keys: list signing keys: %w", err)
+	}
+	if len(recs) > 0 {
+		return nil // another instance won while we generated
+	}
 	if err := m.st.CreateSigningKey(ctx, rec); err != nil {
 		return fmt.Errorf("keys: create signing key: %w", err)
 	}
 	m.opts.Logger.Info("created signing key", "kid", rec.ID)
-	recs, err := m.st.ListSigningKeys(ctx)
-	if err != nil {
+	if recs, err = m.st.ListSigningKeys(ctx); err != nil {
 		return fmt.Errorf("keys: list signing keys: %w", err)
 	}
 	cur := current(newEntries(recs), m.opts.Now())
@@ -179,9 +187,32 @@ func (m *Manager) createFirst(ctx context.Context) error {
 	return nil
 }
 
+// retireDuplicates gives an expiry to every key that has started, is not
+// current and has none. Rotate keeps "one unexpired started key" true; only
+// a first-start race (or a Rotate cut short) breaks it, and this repairs it
+// so the extra key eventually leaves the JWKS. Instances that have not yet
+// refreshed may still sign with it, hence RefreshInterval on top of
+// RetireAfter. Failures are logged: the set is still correct to serve.
+func (m *Manager) retireDuplicates(ctx context.Context, ks *keySet) {
+	now := m.opts.Now()
+	cur := current(ks.entries, now)
+	for _, e := range ks.entries {
+		if e == cur || !e.expiresAt.IsZero() || e.notBefore.After(now) {
+			continue
+		}
+		at := now.Add(m.opts.RefreshInterval + m.opts.RetireAfter)
+		if err := m.st.SetSigningKeyExpiry(ctx, e.id, at); err != nil {
+			m.opts.Logger.Warn("retire superseded signing key", "kid", e.id, "err", err)
+			continue
+		}
+		m.opts.Logger.Info("retiring superseded signing key", "kid", e.id, "expires_at", at)
+	}
+}
+
 // Refresh re-reads the keys from the store (for other instances' rotations
 // and `latch keys rotate`). On error the previous set stays in use. When
-// nothing changed, the cached set (and its JWKS bytes) is kept.
+// nothing changed, the cached set (and its JWKS bytes) is kept. A superseded
+// key left without an expiry is given one (see retireDuplicates).
 func (m *Manager) Refresh(ctx context.Context) error {
 	if m.err != nil {
 		return m.err
@@ -198,6 +229,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	}
 	old := m.set.Load()
 	if old.same(recs) {
+		m.retireDuplicates(ctx, old)
 		return nil
 	}
 	ks := &keySet{entries: newEntries(recs), byID: make(map[string]*entry, len(recs))}
@@ -210,6 +242,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 		ks.byID[e.id] = e
 	}
 	m.set.Store(ks)
+	m.retireDuplicates(ctx, ks)
 	return nil
 }
 

@@ -136,6 +136,7 @@ func TestConcurrentFirstStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	const instances = 4
 	ms := make([]*keys.Manager, instances)
+	st := openStore(t, path)
 	for i := range ms {
 		ms[i] = keys.NewManager(openStore(t, path), master, keys.Options{})
 	}
@@ -178,7 +179,23 @@ func TestConcurrentFirstStart(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d instances ended with %d published key(s)", instances, len(jwksKids(t, ms[0])))
+	infos, err := keys.List(ctx, st, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unexpired int
+	for _, k := range infos {
+		if k.ExpiresAt.IsZero() {
+			unexpired++
+		}
+		if k.State != keys.StateCurrent && k.State != keys.StateRetiring {
+			t.Errorf("key %s is %s after first start", k.ID, k.State)
+		}
+	}
+	if unexpired != 1 {
+		t.Fatalf("%d keys without expiry after first start, want 1: %+v", unexpired, infos)
+	}
+	t.Logf("%d instances ended with %d key(s)", instances, len(infos))
 }
 
 func TestRotationSchedule(t *testing.T) {
@@ -313,8 +330,13 @@ func TestRotateTwice(t *testing.T) {
 	if got := jwksKids(t, m); len(got) != 3 {
 		t.Fatalf("JWKS = %v, want 3 keys", got)
 	}
-	clk.Advance(time.Hour) // t0+90m: k2 signs; k3 from t0+90m too? No: k3 starts at t0+30m+1h.
+	// k2 signs from t0+1h; k3, rotated in before k2 started, from t0+90m.
+	clk.Advance(30 * time.Minute)
+	if m.CurrentKeyID() != k2.ID {
+		t.Fatalf("current at t0+1h = %s, want k2 %s", m.CurrentKeyID(), k2.ID)
+	}
+	clk.Advance(30 * time.Minute)
 	if m.CurrentKeyID() != k3.ID {
-		t.Fatalf("current at t0+90m = %s, want %s", m.CurrentKeyID(), k3.ID)
+		t.Fatalf("current at t0+90m = %s, want k3 %s", m.CurrentKeyID(), k3.ID)
 	}
 }

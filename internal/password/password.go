@@ -1,6 +1,7 @@
 package password
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -65,18 +66,18 @@ type Hasher struct {
 	track func(delta int32)
 }
 
-// New returns a Hasher using p for new hashes. maxConcurrent <= 0 means
-// runtime.NumCPU().
+// New returns a Hasher using p for new hashes; zero fields of p take the
+// DefaultParams values. maxConcurrent <= 0 means runtime.NumCPU().
 func New(p Params, maxConcurrent int) *Hasher {
 	if maxConcurrent <= 0 {
 		maxConcurrent = runtime.NumCPU()
 	}
-	if p.Threads == 0 {
-		p.Threads = 1
-	}
-	if p.Time == 0 {
-		p.Time = 1
-	}
+	d := DefaultParams
+	p.Memory = cmp.Or(p.Memory, d.Memory)
+	p.Time = cmp.Or(p.Time, d.Time)
+	p.Threads = cmp.Or(p.Threads, d.Threads)
+	p.KeyLen = cmp.Or(p.KeyLen, d.KeyLen)
+	p.SaltLen = cmp.Or(p.SaltLen, d.SaltLen)
 	return &Hasher{p: p, sem: make(chan struct{}, maxConcurrent), dummy: make([]byte, p.SaltLen)}
 }
 
@@ -246,7 +247,7 @@ func parseUint(s string) (uint64, error) {
 // before the expensive key setup runs.
 func checkBcrypt(s string) error {
 	if len(s) != 60 || s[6] != '$' {
-		return fmt.Errorf("%w: bcrypt: want 60 characters $2b$NN$...", ErrMalformed)
+		return fmt.Errorf("%w: bcrypt: want 60 characters like $2b$10$<salt><hash>", ErrMalformed)
 	}
 	cost, err := parseUint(strings.TrimPrefix(s[4:6], "0"))
 	if err != nil || cost < uint64(bcrypt.MinCost) || cost > maxBcryptCost {

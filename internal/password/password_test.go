@@ -199,9 +199,13 @@ func TestConcurrencyBounded(t *testing.T) {
 }
 
 func TestNewDefaults(t *testing.T) {
-	h := New(tiny, 0)
+	h := New(Params{Memory: 64}, 0)
 	if cap(h.sem) < 1 {
 		t.Fatalf("maxConcurrent 0 gave %d slots", cap(h.sem))
+	}
+	want := Params{Memory: 64, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
+	if h.Params() != want {
+		t.Fatalf("Params = %+v, want zero fields defaulted: %+v", h.Params(), want)
 	}
 }
 

@@ -37,9 +37,22 @@ type Discovery struct {
 func NewDiscovery(cfg *config.Config) Discovery {
 	base := strings.TrimSuffix(cfg.Issuer, "/")
 	return Discovery{
-		Issuer:                           cfg.Issuer,
-		JWKSURI:                          base + "/.well-known/jwks.json",
-		ResponseTypesSupported:           []string{},
+		Issuer:                            cfg.Issuer,
+		JWKSURI:                           base + "/.well-known/jwks.json",
+		AuthorizationEndpoint:             base + "/authorize",
+		ResponseModesSupported:            []string{"query", "fragment", "form_post", "web_message"},
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		TokenEndpoint:                     base + "/oauth/token",
+		UserinfoEndpoint:                  base + "/userinfo",
+		RevocationEndpoint:                base + "/oauth/revoke",
+		EndSessionEndpoint:                base + "/oidc/logout",
+		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
+		GrantTypesSupported:               []string{"authorization_code", "implicit", "refresh_token", "client_credentials"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
+		ClaimsSupported: []string{"aud", "auth_time", "azp", "created_at", "email", "email_verified", "exp",
+			"family_name", "given_name", "iat", "identities", "iss", "locale", "name", "nickname", "nonce",
+			"picture", "sid", "sub", "updated_at", "user_id", "username"},
+		ResponseTypesSupported:           []string{"code", "id_token"},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: []string{"RS256"},
 	}

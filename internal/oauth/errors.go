@@ -39,14 +39,15 @@ func Errorf(status int, code, format string, args ...any) *Error {
 }
 
 // StrictStatus is the RFC 6749 §5.2 status for the error code: 401 for
-// invalid_client, 400 for the rest of the token endpoint's errors. Errors
+// invalid_client, 400 for the rest of the token endpoint's errors (Auth0's
+// "unauthorized" for a blocked user counts as a refused grant). Errors
 // that are not §5.2's (rate limits, server errors) keep their status.
 func (e *Error) StrictStatus() int {
 	switch e.Code {
 	case "invalid_client":
 		return http.StatusUnauthorized
 	case "invalid_request", "invalid_grant", "unauthorized_client",
-		"unsupported_grant_type", "invalid_scope", "access_denied":
+		"unsupported_grant_type", "invalid_scope", "access_denied", "unauthorized":
 		return http.StatusBadRequest
 	}
 	return e.Status

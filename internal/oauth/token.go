@@ -118,6 +118,10 @@ func (h *Handler) issue(ctx context.Context, g grant) (*TokenResponse, error) {
 		UserID: g.user.ID, ClientID: g.client.ClientID, Audience: g.audience,
 		Scope: g.scope, GrantType: g.grantType, GrantID: g.grantID,
 	})
+	if errors.Is(err, tokens.ErrUnknownAudience) {
+		// The API was removed from the config after the grant was made.
+		return nil, Errorf(http.StatusForbidden, "access_denied", "Service not enabled within domain: %s", g.audience)
+	}
 	if err != nil {
 		return nil, err
 	}

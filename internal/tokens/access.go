@@ -94,7 +94,7 @@ func (i *Issuer) AccessToken(ctx context.Context, req AccessTokenRequest) (Acces
 		sub = req.ClientID + "@clients"
 	}
 	aud := Audience{req.Audience}
-	if HasScope(req.Scope, ScopeOpenID) {
+	if HasScope(req.Scope, ScopeOpenID) && req.GrantType != GrantClientCredentials {
 		aud = append(aud, UserinfoURL(cfg.Issuer))
 	}
 	tok, err := i.keys.Sign(AccessClaims{

@@ -1,0 +1,149 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/latch-auth/latch/internal/config"
+	"github.com/latch-auth/latch/internal/store"
+	"github.com/latch-auth/latch/internal/tokens"
+	"github.com/latch-auth/latch/internal/users"
+)
+
+// UserinfoResponse is the /userinfo answer: sub always, the Auth0User
+// profile fields with the profile scope, email fields with the email scope
+// (nil embedded parts are left out of the JSON).
+type UserinfoResponse struct {
+	Sub string `json:"sub"`
+	*UserinfoProfile
+	*UserinfoEmail
+}
+
+// UserinfoProfile holds the fields the profile scope releases, shaped as
+// the Pieces SDK's Auth0User (dates as RFC 3339 strings; updated_at a
+// number under oidc_strict).
+type UserinfoProfile struct {
+	Name                   string           `json:"name"`
+	Nickname               string           `json:"nickname"`
+	Picture                string           `json:"picture"`
+	GivenName              string           `json:"given_name,omitempty"`
+	FamilyName             string           `json:"family_name,omitempty"`
+	Locale                 string           `json:"locale,omitempty"`
+	UpdatedAt              any              `json:"updated_at"`
+	Username               string           `json:"username,omitempty"`
+	UserID                 string           `json:"user_id"`
+	CreatedAt              string           `json:"created_at"`
+	Identities             []users.Identity `json:"identities"`
+	UserMetadata           json.RawMessage  `json:"user_metadata"`
+	LoginsCount            int64            `json:"logins_count"`
+	LastLogin              string           `json:"last_login,omitempty"`
+	LastIP                 string           `json:"last_ip,omitempty"`
+	BlockedFor             []any            `json:"blocked_for"`
+	GuardianAuthenticators []any            `json:"guardian_authenticators"`
+}
+
+// UserinfoEmail holds the fields the email scope releases.
+type UserinfoEmail struct {
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+}
+
+// Userinfo serves GET and POST /userinfo (OIDC Core §5.3). The access token
+// comes as "Authorization: Bearer <token>" or, as the Pieces SDK sends it,
+// as the bare token.
+func (h *Handler) Userinfo(w http.ResponseWriter, r *http.Request) {
+	cfg := h.Config()
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		unauthorized(w, "invalid_token", "Missing or malformed access token")
+		return
+	}
+	ctx := r.Context()
+	info, err := h.Tokens.CheckAccessToken(ctx, token)
+	switch {
+	case errors.Is(err, tokens.ErrExpiredToken):
+		unauthorized(w, "invalid_token", "The token has expired")
+		return
+	case errors.Is(err, tokens.ErrInvalidToken):
+		unauthorized(w, "invalid_token", "Invalid access token")
+		return
+	case err != nil:
+		h.fail(w, r, cfg, err)
+		return
+	}
+	if !tokens.HasScope(info.Scope, tokens.ScopeOpenID) {
+		// RFC 6750 §3.1: a valid token without the scope /userinfo needs.
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
+		WriteJSON(w, http.StatusForbidden, errorBody{"insufficient_scope", "The access token was not granted the openid scope"})
+		return
+	}
+	u, err := h.Store.GetUser(ctx, info.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		unauthorized(w, "invalid_token", "The user of this token no longer exists")
+		return
+	}
+	if err != nil {
+		h.fail(w, r, cfg, err)
+		return
+	}
+	if u.Blocked {
+		unauthorized(w, "invalid_token", descUserBlocked)
+		return
+	}
+	WriteJSON(w, http.StatusOK, userinfoOf(cfg, u, info.Scope))
+}
+
+func userinfoOf(cfg *config.Config, u *store.User, scope string) UserinfoResponse {
+	resp := UserinfoResponse{Sub: u.ID}
+	p := users.ProfileOf(u, nil)
+	if tokens.HasScope(scope, tokens.ScopeProfile) {
+		resp.UserinfoProfile = &UserinfoProfile{
+			Name: p.Name, Nickname: p.Nickname, Picture: p.Picture,
+			GivenName: p.GivenName, FamilyName: p.FamilyName, Locale: p.Locale,
+			UpdatedAt: tokens.UpdatedAt(u.UpdatedAt, cfg.OIDCStrict),
+			Username:  p.Username, UserID: p.UserID, CreatedAt: p.CreatedAt,
+			Identities: p.Identities, UserMetadata: p.UserMetadata, LoginsCount: p.LoginsCount,
+			LastLogin: p.LastLogin, LastIP: p.LastIP,
+			BlockedFor: p.BlockedFor, GuardianAuthenticators: p.GuardianAuthenticators,
+		}
+	}
+	if tokens.HasScope(scope, tokens.ScopeEmail) {
+		resp.UserinfoEmail = &UserinfoEmail{Email: p.Email, EmailVerified: p.EmailVerified}
+	}
+	return resp
+}
+
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// unauthorized answers 401 with the RFC 6750 §3 challenge.
+func unauthorized(w http.ResponseWriter, code, desc string) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
+	WriteJSON(w, http.StatusUnauthorized, errorBody{code, desc})
+}
+
+// bearerToken extracts the token of "Bearer <token>" (RFC 6750 §2.1, scheme
+// case-insensitive) or of a bare "<token>" without scheme, which the Pieces
+// SDK sends. Any other scheme is refused.
+func bearerToken(h string) (string, bool) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return "", false
+	}
+	scheme, rest, found := strings.Cut(h, " ")
+	if !found {
+		return h, true
+	}
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" || strings.ContainsAny(rest, " \t") {
+		return "", false
+	}
+	return rest, true
+}

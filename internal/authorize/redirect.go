@@ -1,7 +1,6 @@
 package authorize
 
 import (
-	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -11,7 +10,8 @@ import (
 // of a client whose registered callbacks are registered.
 //
 // The match is an exact string comparison (scheme, host, port, path, query
-// and trailing slash all count, as Auth0 compares them), with two
+// and trailing slash all count, as Auth0 compares them; the case of the
+// host too), with two
 // exceptions:
 //   - a registered http(s) URL may carry one * in its left-most host label
 //     (https://*.example.com/cb, https://pr-*.example.com/cb); it stands for
@@ -31,12 +31,12 @@ func MatchRedirect(registered []string, uri string, native bool) bool {
 		switch {
 		case reg == "":
 			continue
-		case reg == uri:
-			return true
 		case strings.Contains(reg, "*"):
 			if matchWildcardURL(reg, uri) {
 				return true
 			}
+		case reg == uri:
+			return true
 		case native:
 			if matchLoopback(reg, uri) {
 				return true
@@ -176,7 +176,7 @@ func matchWildcardURL(pattern, uri string) bool {
 		return false
 	}
 	for i := 1; i < len(pl); i++ {
-		if !strings.EqualFold(pl[i], ul[i]) || pl[i] == "" {
+		if pl[i] != ul[i] || pl[i] == "" {
 			return false
 		}
 	}
@@ -262,10 +262,4 @@ func validScheme(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// isIPv6Host reports whether an origin's host is a bracketed IPv6 literal;
-// CSP source expressions cannot name those.
-func isIPv6Host(host string) bool {
-	return strings.HasPrefix(host, "[") || net.ParseIP(host) != nil && strings.Contains(host, ":")
 }

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-
-	"github.com/latch-auth/latch/internal/config"
 )
 
 // StylesheetPath is where the hosted pages' stylesheet is served.
@@ -28,17 +26,17 @@ type Branding struct {
 	CSSURL  string // the stylesheet, versioned by the colour so a change shows at once
 }
 
-// BrandOf derives the branding from the tenant configuration.
-func BrandOf(t config.Tenant) Branding {
-	name := t.Name
+// BrandOf derives the branding from the tenant configuration (tenant.name,
+// tenant.logo_url, tenant.primary_color).
+func BrandOf(name, logoURL, primaryColor string) Branding {
 	if name == "" {
 		name = "latch"
 	}
 	logo := ""
-	if _, ok := Source(t.LogoURL); ok && isHTTPURL(t.LogoURL) {
-		logo = t.LogoURL
+	if _, ok := Source(logoURL); ok && isHTTPURL(logoURL) {
+		logo = logoURL
 	}
-	sum := sha256.Sum256([]byte(primary(t.PrimaryColor)))
+	sum := sha256.Sum256([]byte(primary(primaryColor)))
 	return Branding{Name: name, LogoURL: logo, CSSURL: StylesheetPath + "?v=" + hex.EncodeToString(sum[:4])}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,11 +48,29 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// syncBuffer is a bytes.Buffer safe to read while the process writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // proc is a running latch process.
 type proc struct {
 	cmd    *exec.Cmd
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *syncBuffer
+	stderr *syncBuffer
 }
 
 // startLatch runs latch with args and waits until url answers 200.
@@ -59,7 +78,7 @@ func startLatch(t *testing.T, env []string, readyURL string, args ...string) *pr
 	t.Helper()
 	cmd := exec.Command(latchBin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	p := &proc{cmd: cmd, stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
+	p := &proc{cmd: cmd, stdout: new(syncBuffer), stderr: new(syncBuffer)}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -232,4 +251,54 @@ func writeConfig(t *testing.T, dir, body string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+func TestServeReloadsConfigOnSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	base := "listen: " + addr + "\ndatabase: sqlite:./s.db\n"
+	cfg := writeConfig(t, dir, base)
+	p := startLatch(t, []string{"LATCH_SECRET=0123456789abcdef0123456789abcdef"}, "http://"+addr+"/readyz", "serve", "--config", cfg)
+
+	authorize := "http://" + addr + "/authorize?client_id=late&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcb" +
+		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&scope=openid"
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status := func() int {
+		resp, err := client.Get(authorize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(); got != http.StatusBadRequest {
+		t.Fatalf("unknown client before reload: status %d, want 400", got)
+	}
+
+	// A broken file is refused and the running config kept.
+	writeConfig(t, dir, base+"clients:\n  - { client_id: late, type: bogus }\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(p.stderr.String(), "config reload failed") }, p)
+
+	writeConfig(t, dir, base+"clients:\n  - { client_id: late, type: spa, callbacks: [\"http://localhost:3000/cb\"] }\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(p.stderr.String(), "configuration reloaded") }, p)
+	if got := status(); got != http.StatusFound {
+		t.Fatalf("client added by SIGHUP: status %d, want 302 to the login page", got)
+	}
+}
+
+// waitFor polls cond until it holds or 20 s pass.
+func waitFor(t *testing.T, cond func() bool, p *proc) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("condition not met; stderr:\n%s", p.stderr)
 }

@@ -1,81 +1,40 @@
 // End-to-end test of latch against the Pieces OS client SDK
 // (@pieces.app/pieces-os-client, class Auth0Api): a real latch binary is
-// built and started on 127.0.0.1 with an SQLite file in a temp directory,
-// and the SDK's Auth0 methods are driven against it as SPEC.md §1 requires.
+// started on 127.0.0.1 with an SQLite file in a temp directory (lib/latch.mjs;
+// $LATCH_BIN, or built from ./cmd/latch when unset), and the SDK's Auth0
+// methods are driven against it as SPEC.md §1 requires.
 //
 // Run: cd e2e && npm install && npm test   (needs Go and Node >= 20)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import pieces from '@pieces.app/pieces-os-client';
+import { closeServer, listen, startLatch } from './lib/latch.mjs';
 
 const { Auth0Api, Configuration, ResponseError } = pieces;
 
-const repo = resolve(import.meta.dirname, '..');
-const secret = randomBytes(24).toString('hex');
 const clientId = 'pieces-spa';
 const audience = 'https://api.pieces.test/';
 const email = 'pieces@example.com';
 const userPassword = 'correct horse battery staple';
 
-let dir, latch, base, app, appURL, redirectUri, logs = '';
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-// runLatch runs a latch CLI command to completion.
-function runLatch(args, input) {
-  return execFileSync(join(dir, 'latch'), args, {
-    input, env: { ...process.env, LATCH_SECRET: secret }, encoding: 'utf8',
-  });
-}
-
-async function waitHealthy() {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(`${base}/healthz`);
-      if (res.ok) return;
-    } catch { /* not listening yet */ }
-    if (latch.exitCode !== null) throw new Error(`latch exited early:\n${logs}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`latch did not become healthy:\n${logs}`);
-}
+let latch, base, app, appURL, redirectUri;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'latch-e2e-'));
-  execFileSync('go', ['build', '-o', join(dir, 'latch'), './cmd/latch'], { cwd: repo, stdio: 'inherit' });
-
   // A stand-in for the application: returnTo and the callback live here.
   app = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end(`app:${req.url}`);
   });
-  await new Promise((r) => app.listen(0, '127.0.0.1', r));
-  appURL = `http://127.0.0.1:${app.address().port}`;
+  appURL = await listen(app);
   redirectUri = `${appURL}/pkce/response/code`;
 
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const config = join(dir, 'latch.yaml');
-  writeFileSync(config, `issuer: ${base}/
-listen: 127.0.0.1:${port}
-database: sqlite:${join(dir, 'latch.db')}
-allowed_logout_urls: [${appURL}/tenant]
+  const user = { email, password: userPassword, name: 'Pia Pieces', username: 'pia' };
+  latch = await startLatch({
+    users: [user],
+    yaml: () => `allowed_logout_urls: [${appURL}/tenant]
 apis:
   - { identifier: ${audience}, name: Pieces API, scopes: [read:assets], allow_offline_access: true }
 clients:
@@ -85,26 +44,15 @@ clients:
     callbacks: [${redirectUri}]
     allowed_logout_urls: [${appURL}/bye, ${appURL}/other]
     web_origins: [${appURL}]
-`);
-  const id = runLatch(['users', 'create', '--config', config, '--email', email, '--password-stdin',
-    '--name', 'Pia Pieces', '--username', 'pia'], `${userPassword}\n`).trim();
-  assert.match(id, /^auth0\|[0-9a-f]{24}$/);
-
-  latch = spawn(join(dir, 'latch'), ['serve', '--config', config], {
-    env: { ...process.env, LATCH_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'],
+`,
   });
-  latch.stdout.on('data', (d) => { logs += d; });
-  latch.stderr.on('data', (d) => { logs += d; });
-  await waitHealthy();
+  assert.match(user.id, /^auth0\|[0-9a-f]{24}$/);
+  base = latch.base;
 });
 
 after(async () => {
-  if (latch && latch.exitCode === null) {
-    latch.kill('SIGTERM');
-    await new Promise((r) => latch.once('exit', r));
-  }
-  if (app) await new Promise((r) => app.close(r));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await latch?.stop();
+  await closeServer(app);
 });
 
 function api(accessToken) {

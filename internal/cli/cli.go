@@ -35,6 +35,7 @@ func commands() []command {
 		{"keys", "manage signing keys: list, rotate", runKeys},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"check-config", "validate the configuration and print every problem", runCheckConfig},
+		{"login", "log in from the terminal (browser + PKCE) and print or store the tokens", runLogin},
 		{"version", "print the version", runVersion},
 	}
 }

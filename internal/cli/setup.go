@@ -15,6 +15,7 @@ import (
 	"github.com/latch-auth/latch/internal/password"
 	"github.com/latch-auth/latch/internal/server"
 	"github.com/latch-auth/latch/internal/store"
+	"github.com/latch-auth/latch/internal/store/postgres"
 	"github.com/latch-auth/latch/internal/store/sqlite"
 )
 
@@ -72,7 +73,14 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 		}
 		return st, nil
 	}
-	return nil, errors.New("database: only sqlite: is supported in this build (PostgreSQL support is coming)")
+	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+		st, err := postgres.Open(ctx, cfg.Database) // its errors never repeat the URL's password
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		return st, nil
+	}
+	return nil, errors.New("database: unsupported (want sqlite:PATH or postgres://...)")
 }
 
 // masterSecret returns LATCH_SECRET or the secret file's contents; create

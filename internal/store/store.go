@@ -258,6 +258,30 @@ type Store interface {
 	// DeleteExpiredSigningKeys removes keys whose ExpiresAt is set and before now.
 	DeleteExpiredSigningKeys(ctx context.Context, now time.Time) (int, error)
 
+	// RecordLoginFailure adds one failed login for key from ip and returns
+	// the run's new count, in one conditional upsert (concurrent failures
+	// are all counted). A run whose ExpiresAt is not after now starts again
+	// at 1. The row's LastFailureAt becomes now and its ExpiresAt expiresAt.
+	RecordLoginFailure(ctx context.Context, key, ip string, now, expiresAt time.Time) (int, error)
+	// CountLoginFailures returns the live run's count for key from ip (0
+	// when there is none or it expired).
+	CountLoginFailures(ctx context.Context, key, ip string, now time.Time) (int, error)
+	// ListLoginFailures returns key's live runs from every IP, ordered by IP.
+	ListLoginFailures(ctx context.Context, key string, now time.Time) ([]LoginFailure, error)
+	// ClearLoginFailures forgets key's runs from ip, or from every IP when ip
+	// is "". Clearing nothing is not an error.
+	ClearLoginFailures(ctx context.Context, key, ip string) error
+	// ThrottleIP charges one failed login to ip's throttle, a generic cell
+	// rate algorithm: the stored instant becomes max(stored, now) + cost, and
+	// is returned. How far it lies ahead of now is the IP's recent failure
+	// load; it drains in real time. Concurrent charges all count.
+	ThrottleIP(ctx context.Context, ip string, now time.Time, cost time.Duration) (time.Time, error)
+	// IPThrottle returns ip's stored instant, or the zero time when none.
+	IPThrottle(ctx context.Context, ip string) (time.Time, error)
+	// DeleteExpiredLoginFailures removes up to batch expired failure runs and
+	// drained IP throttles (instant not after now) and reports how many went.
+	DeleteExpiredLoginFailures(ctx context.Context, now time.Time, batch int) (int, error)
+
 	// DeleteExpired removes up to batch expired rows of each kind (codes,
 	// transactions, sessions, access tokens, refresh tokens past both
 	// expiries or revoked) and reports how many rows went. Safe to run from

@@ -29,11 +29,11 @@ type Store struct {
 	// write has exactly one connection: SQLite allows one writer at a time,
 	// and queuing writers in database/sql is cheaper and more predictable
 	// than letting them spin on SQLITE_BUSY.
-	write *sql.DB
+	write *pool
 	// read is a pool of query_only connections; under WAL, readers never
 	// block the writer nor each other. For an in-memory database it is the
 	// write pool, since every connection would otherwise see its own database.
-	read *sql.DB
+	read *pool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -72,12 +72,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	s.write.prepare(ctx, rotateRefreshSQL, getRefreshSQL, insertRefreshSQL)
 	return s, nil
 }
 
 // openPool opens a database/sql pool of at most n connections that never
 // expire, and checks that one connection can be made.
-func openPool(ctx context.Context, dsn string, n int) (*sql.DB, error) {
+func openPool(ctx context.Context, dsn string, n int) (*pool, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func openPool(ctx context.Context, dsn string, n int) (*sql.DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return db, nil
+	return newPool(db), nil
 }
 
 // Ping reports whether both pools can reach the database.

@@ -90,12 +90,25 @@ func scanRefresh(r rowScanner) (*store.RefreshToken, error) {
 	return &t, nil
 }
 
+// SQL of the refresh-token statements RotateRefreshToken runs in its
+// transaction; Open prepares them (see txQueries).
+const (
+	insertRefreshSQL = `INSERT INTO refresh_tokens (` + refreshCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	getRefreshSQL    = `SELECT ` + refreshCols + ` FROM refresh_tokens WHERE hash = ?`
+	rotateRefreshSQL = `UPDATE refresh_tokens
+		SET rotated_at = coalesce(rotated_at, ?1)
+		WHERE hash = ?2 AND revoked_at IS NULL
+			AND idle_expires_at > ?1 AND family_expires_at > ?1
+			AND (rotated_at IS NULL OR (?4 AND rotated_at > ?3))
+		RETURNING ` + refreshCols
+)
+
 // insertRefresh is shared by CreateRefreshToken and RotateRefreshToken.
 func insertRefresh(ctx context.Context, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, t *store.RefreshToken) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.ExecContext(ctx, insertRefreshSQL,
 		t.Hash, t.FamilyID, t.ClientID, t.UserID, t.SessionID, t.Scope, t.Audience,
 		ms(t.AuthTime), ms(t.CreatedAt), ms(t.IdleExpiresAt), ms(t.FamilyExpiresAt),
 		nullMS(t.RotatedAt), nullMS(t.RevokedAt))
@@ -113,8 +126,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 
 // GetRefreshToken returns a token by hash, whatever its state, or ErrNotFound.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (*store.RefreshToken, error) {
-	t, err := scanRefresh(s.read.QueryRowContext(ctx,
-		`SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = ?`, hash))
+	t, err := scanRefresh(s.read.QueryRowContext(ctx, getRefreshSQL, hash))
 	if err != nil {
 		return nil, fmt.Errorf("store: get refresh token: %w", err)
 	}
@@ -134,22 +146,17 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		// A token rotated within the leeway keeps its first rotated_at, so
 		// the leeway is measured from the first rotation, not the latest.
+		q := s.write.inTx(tx)
 		var err error
-		old, err = scanRefresh(tx.QueryRowContext(ctx, `UPDATE refresh_tokens
-			SET rotated_at = coalesce(rotated_at, ?1)
-			WHERE hash = ?2 AND revoked_at IS NULL
-				AND idle_expires_at > ?1 AND family_expires_at > ?1
-				AND (rotated_at IS NULL OR rotated_at > ?3)
-			RETURNING `+refreshCols, ms(now), oldHash, ms(now)-leeway.Milliseconds()))
+		old, err = scanRefresh(q.QueryRowContext(ctx, rotateRefreshSQL, ms(now), oldHash, ms(now)-leeway.Milliseconds(), leeway.Milliseconds() > 0))
 		if err == nil {
 			next.FamilyID, next.FamilyExpiresAt = old.FamilyID, old.FamilyExpiresAt
-			return insertRefresh(ctx, tx, next)
+			return insertRefresh(ctx, q, next)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		old, err = scanRefresh(tx.QueryRowContext(ctx,
-			`SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = ?`, oldHash))
+		old, err = scanRefresh(q.QueryRowContext(ctx, getRefreshSQL, oldHash))
 		if err != nil {
 			return err
 		}

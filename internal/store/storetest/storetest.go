@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Consents", testConsents},
 		{"SigningKeys", testSigningKeys},
 		{"DeleteExpired", testDeleteExpired},
+		{"LoginFailures", testLoginFailures},
+		{"IPThrottle", testIPThrottle},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })

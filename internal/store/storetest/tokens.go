@@ -35,6 +35,35 @@ func testRefreshTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 		wantErr(t, "CreateRefreshToken duplicate", s.CreateRefreshToken(ctx(t), rt), store.ErrConflict)
 	})
 
+	// A loser of a rotation race may have read its clock before the winner
+	// rotated: its now is earlier than rotated_at. Without a leeway that is
+	// still a reuse, never a second successful rotation.
+	t.Run("EarlierClockIsReuseWithoutLeeway", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			leeway time.Duration
+			want   error
+		}{
+			{"NoLeeway", 0, store.ErrTokenReused},
+			{"SubMillisecondLeeway", time.Microsecond, store.ErrTokenReused},
+			{"WithinLeeway", 10 * time.Second, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				first := newRefresh(newUserID())
+				must(t, "CreateRefreshToken", s.CreateRefreshToken(ctx(t), first))
+				_, _, err := rotate(t, s, first, at(50*time.Millisecond), tc.leeway)
+				must(t, "RotateRefreshToken winner", err)
+				_, _, err = rotate(t, s, first, base, tc.leeway)
+				if tc.want == nil {
+					must(t, "RotateRefreshToken within leeway", err)
+					return
+				}
+				wantErr(t, "RotateRefreshToken with an earlier clock", err, tc.want)
+			})
+		}
+	})
+
 	t.Run("Rotate", func(t *testing.T) {
 		s := newStore(t)
 		first := newRefresh(newUserID())

@@ -55,9 +55,19 @@ func (h *Handler) usableSession(r *http.Request, req *Request, now time.Time) (*
 	return s, u, nil
 }
 
+// touchInterval is how long after a session was last seen touch leaves
+// it alone: a tenth of the idle lifetime, at most a minute. Each touch is a
+// database write, and silent authentication can come many times a minute;
+// skipping the write shortens the sliding idle expiry by at most that
+// interval (a minute of the default 72 hours).
+func touchInterval(idle time.Duration) time.Duration { return min(time.Minute, idle/10) }
+
 // touch slides the session's idle expiry, never past its absolute one.
 // A failure only shortens the session, so it is logged, not returned.
 func (h *Handler) touch(r *http.Request, cfg *config.Config, s *store.Session, now time.Time) {
+	if now.Sub(s.LastSeenAt) < touchInterval(cfg.Lifetimes.SessionIdle.D()) {
+		return
+	}
 	idle := now.Add(cfg.Lifetimes.SessionIdle.D())
 	if idle.After(s.ExpiresAt) {
 		idle = s.ExpiresAt

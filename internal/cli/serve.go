@@ -58,7 +58,11 @@ type serveOptions struct {
 // serveWith runs latch until ctx ends: store, keys, HTTP server, SIGHUP
 // reload, key refresh and cleanup of expired rows.
 func serveWith(ctx context.Context, env Env, cfg *config.Config, o serveOptions) error {
+	logs := newLogBuffer(env.Stderr, logFlushDelay) // see logbuffer.go
+	defer func() { _ = logs.Flush() }()
+	env.Stderr = logs
 	log := newLogger(env, cfg.LogLevel)
+	setMemoryLimit(env.Getenv, log) // see memlimit.go
 	ln, err := server.Listener(cfg.Listen)
 	if err != nil {
 		return err
@@ -143,8 +147,8 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// cleanup removes expired codes, transactions, sessions and tokens every
-// minute, in bounded batches so no statement holds the database for long.
+// cleanup removes expired codes, transactions, sessions, tokens and
+// brute-force counters every minute, in bounded batches so no statement holds the database for long.
 func cleanup(ctx context.Context, st store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -154,16 +158,20 @@ func cleanup(ctx context.Context, st store.Store, log *slog.Logger) {
 			return
 		case <-t.C:
 		}
-		for range 100 { // at most 100 batches a minute
-			n, err := st.DeleteExpired(ctx, time.Now(), 500)
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					log.Warn("cleanup failed", "error", err)
+		for _, del := range []func(context.Context, time.Time, int) (int, error){
+			st.DeleteExpired, st.DeleteExpiredLoginFailures,
+		} {
+			for range 100 { // at most 100 batches a minute
+				n, err := del(ctx, time.Now(), 500)
+				if err != nil {
+					if !errors.Is(err, context.Canceled) {
+						log.Warn("cleanup failed", "error", err)
+					}
+					break
 				}
-				break
-			}
-			if n == 0 {
-				break
+				if n == 0 {
+					break
+				}
 			}
 		}
 	}

@@ -264,9 +264,13 @@ func usersGet(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	blockedFor, err := users.BlockedFor(ctx, u.st, user, u.cfg.RateLimits.BruteForceThreshold, time.Now())
+	if err != nil {
+		return err
+	}
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(users.ProfileOf(user, nil))
+	return enc.Encode(users.ProfileOf(user, blockedFor))
 }
 
 func usersDelete(ctx context.Context, env Env, args []string) error {
@@ -284,6 +288,10 @@ func usersDelete(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if err := u.st.DeleteUser(ctx, user.ID); err != nil {
+		return err
+	}
+	// Imported ids can come back; their failed logins must not.
+	if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "deleted %s\n", user.ID)
@@ -321,6 +329,10 @@ func usersSetPassword(ctx context.Context, env Env, args []string) error {
 	if err := u.st.SetPassword(ctx, user.ID, hash, time.Now()); err != nil {
 		return err
 	}
+	// A completed password change lifts brute-force blocks (Auth0's rule).
+	if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
+		return err
+	}
 	fmt.Fprintf(env.Stdout, "password changed for %s\n", user.ID)
 	return nil
 }
@@ -343,6 +355,12 @@ func usersBlock(blocked bool) func(context.Context, Env, []string) error {
 		}
 		if err := u.st.SetBlocked(ctx, user.ID, blocked, time.Now()); err != nil {
 			return err
+		}
+		if !blocked {
+			// unblock also lifts brute-force blocks, as Auth0's user-blocks API does.
+			if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(env.Stdout, "%sed %s\n", verb, user.ID)
 		return nil

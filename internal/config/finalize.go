@@ -2,6 +2,7 @@ package config
 
 import (
 	"crypto/sha256"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -24,6 +25,16 @@ const (
 	envSecretPrefix     = "env:"
 )
 
+// The other rate_limits defaults (the brute-force thresholds are Auth0's).
+// The per-client and general request budgets scale with the token and
+// login budgets, so a tenant that raises those need not find the others.
+const (
+	DefaultTokenPerClientFactor = 5  // token_per_client_per_minute = 5 × token_per_minute
+	DefaultRequestsFactor       = 10 // requests_per_minute = 10 × login_per_minute
+	DefaultBruteForceThreshold  = 10
+	DefaultSuspiciousIPFailures = 100
+)
+
 // Finalize fills in defaults, resolves client secrets, builds the lookup
 // tables and validates the result. It returns nil or a *ValidationError
 // naming every problem. Call it once flags have been applied; it is
@@ -42,6 +53,14 @@ func (c *Config) Finalize() error {
 	return p.err()
 }
 
+// scaled is n × factor, saturating instead of overflowing.
+func scaled(n, factor int) int {
+	if n > math.MaxInt/factor {
+		return math.MaxInt
+	}
+	return n * factor
+}
+
 func (c *Config) applyDefaults() {
 	c.applyServerDefaults()
 	c.applyLifetimeDefaults()
@@ -56,6 +75,18 @@ func (c *Config) applyDefaults() {
 	}
 	if c.RateLimits.TokenPerMinute == 0 {
 		c.RateLimits.TokenPerMinute = DefaultTokenPerMin
+	}
+	if c.RateLimits.TokenPerClientPerMinute == 0 && c.RateLimits.TokenPerMinute > 0 {
+		c.RateLimits.TokenPerClientPerMinute = scaled(c.RateLimits.TokenPerMinute, DefaultTokenPerClientFactor)
+	}
+	if c.RateLimits.RequestsPerMinute == 0 && c.RateLimits.LoginPerMinute > 0 {
+		c.RateLimits.RequestsPerMinute = scaled(c.RateLimits.LoginPerMinute, DefaultRequestsFactor)
+	}
+	if c.RateLimits.BruteForceThreshold == 0 {
+		c.RateLimits.BruteForceThreshold = DefaultBruteForceThreshold
+	}
+	if c.RateLimits.SuspiciousIPFailures == 0 {
+		c.RateLimits.SuspiciousIPFailures = DefaultSuspiciousIPFailures
 	}
 	if len(c.Connections) == 0 {
 		signup := true

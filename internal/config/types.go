@@ -91,11 +91,16 @@ type Keys struct {
 	RefreshInterval Duration `yaml:"refresh_interval"` // default 30s
 }
 
-// RateLimits are per-IP request budgets per minute (SPEC §5). The defaults
-// are generous enough for an office behind one NAT.
+// RateLimits are per-IP request budgets per minute (SPEC §5) and the
+// brute-force thresholds. The defaults are generous enough for an office
+// behind one NAT. Request budgets are kept per instance.
 type RateLimits struct {
-	LoginPerMinute int `yaml:"login_per_minute"` // POSTs to the login and signup pages; default 300
-	TokenPerMinute int `yaml:"token_per_minute"` // requests to /oauth/token; default 1200
+	LoginPerMinute          int `yaml:"login_per_minute"`            // POSTs to the login and signup pages and /dbconnections/signup; default 300
+	TokenPerMinute          int `yaml:"token_per_minute"`            // requests to /oauth/token and /oauth/revoke; default 1200
+	TokenPerClientPerMinute int `yaml:"token_per_client_per_minute"` // /oauth/token requests per client_id, all IPs together; default 5 × token_per_minute
+	RequestsPerMinute       int `yaml:"requests_per_minute"`         // any other request, except health, discovery and JWKS; default 10 × login_per_minute
+	BruteForceThreshold     int `yaml:"brute_force_threshold"`       // failed logins for one user from one IP that block the pair; default 10
+	SuspiciousIPFailures    int `yaml:"suspicious_ip_failures"`      // failed logins from one IP in 24 h, any accounts, that throttle it; default 100
 }
 
 // Connection is a database connection users log in with.

@@ -57,6 +57,21 @@ func (c *Config) validateServer(p *problems) {
 	if c.RateLimits.TokenPerMinute < 0 {
 		p.add("rate_limits.token_per_minute", "must be positive")
 	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"token_per_client_per_minute", c.RateLimits.TokenPerClientPerMinute},
+		{"requests_per_minute", c.RateLimits.RequestsPerMinute},
+		{"suspicious_ip_failures", c.RateLimits.SuspiciousIPFailures},
+	} {
+		if f.v < 0 {
+			p.add("rate_limits."+f.name, "must be positive")
+		}
+	}
+	if n := c.RateLimits.BruteForceThreshold; n < 0 || n > 100 {
+		p.add("rate_limits.brute_force_threshold", "must be between 1 and 100 (as in Auth0)")
+	}
 }
 
 func checkListen(listen string) string {

@@ -39,6 +39,10 @@ func TestValidationRules(t *testing.T) {
 		{"log level", "log_level: loud\n", nil, "log_level", `unknown level "loud"`},
 		{"tenant logout url", "allowed_logout_urls: [\"/relative\"]\n", nil, "allowed_logout_urls[0]", "not an absolute URL"},
 		{"rate limit", "rate_limits: { token_per_minute: -1 }\n", nil, "rate_limits.token_per_minute", "positive"},
+		{"client rate limit", "rate_limits: { token_per_client_per_minute: -5 }\n", nil, "rate_limits.token_per_client_per_minute", "positive"},
+		{"request rate limit", "rate_limits: { requests_per_minute: -1 }\n", nil, "rate_limits.requests_per_minute", "positive"},
+		{"suspicious ip failures", "rate_limits: { suspicious_ip_failures: -1 }\n", nil, "rate_limits.suspicious_ip_failures", "positive"},
+		{"brute force threshold", "rate_limits: { brute_force_threshold: 101 }\n", nil, "rate_limits.brute_force_threshold", "between 1 and 100"},
 		// tenant
 		{"color name", "tenant: { primary_color: blue }\n", nil, "tenant.primary_color", "#rgb or #rrggbb"},
 		{"color 4 digits", "tenant: { primary_color: \"#1234\" }\n", nil, "tenant.primary_color", "not a color"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -43,6 +44,14 @@ func (m *Manager) SignWithType(claims any, typ string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("keys: marshal claims: %w", err)
 	}
+	// An RSA-2048 signature is the longest stretch of CPU work a request
+	// does (about a millisecond). Yield first, so that a goroutine this one
+	// just woke, typically one handed the database's single write
+	// connection, runs now rather than after the signature: otherwise the
+	// connection sits idle while it waits for a core, and every other
+	// writer queues behind it (the load benchmark showed cores idle and
+	// token requests waiting on the write connection).
+	runtime.Gosched()
 	jws, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("keys: sign: %w", err)

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,9 @@ const (
 	msgWrongCredentials = "Wrong email or password."
 	msgBlocked          = "Your account is blocked (user is blocked). Contact the application's support."
 	msgBusy             = "Too many sign-ins are in progress. Please try again in a moment."
+	// busyRetryAfter is Retry-After (seconds) when every password-hashing
+	// slot stayed busy for password.MaxWait.
+	busyRetryAfter = "5"
 )
 
 var (
@@ -71,11 +75,25 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 		h.showLogin(w, r, http.StatusBadRequest, tx, d)
 		return
 	}
-	user, err := h.authenticate(r.Context(), tx.Request.Connection, username, pw)
+	cfg := h.d.Config()
+	at := attempt{cfg: cfg, ip: canonicalIP(clientIP(cfg, r)), now: h.d.Now()}
+	if wait, err := h.ipThrottled(r.Context(), cfg, at.ip, at.now); err != nil {
+		h.internalError(w, r, err)
+		return
+	} else if wait > 0 {
+		d.FormError = suspiciousIPMessage(w, wait)
+		h.showLogin(w, r, http.StatusTooManyRequests, tx, d)
+		return
+	}
+	user, err := h.authenticate(r.Context(), tx.Request.Connection, username, pw, at)
 	switch {
 	case errors.Is(err, errWrongCredentials):
 		d.FormError = msgWrongCredentials
 		h.showLogin(w, r, http.StatusBadRequest, tx, d)
+		return
+	case errors.Is(err, errTooManyAttempts):
+		d.FormError = tooManyAttemptsMessage(at.ip)
+		h.showLogin(w, r, http.StatusTooManyRequests, tx, d)
 		return
 	case errors.Is(err, errBlocked):
 		d.FormError = msgBlocked
@@ -83,6 +101,7 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, password.ErrBusy):
 		d.FormError = msgBusy
+		w.Header().Set("Retry-After", busyRetryAfter)
 		h.showLogin(w, r, http.StatusServiceUnavailable, tx, d)
 		return
 	case err != nil:
@@ -97,7 +116,10 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) {
 // unknown user costs the same hashing work as a wrong password
 // (VerifyDummy), so timing does not reveal which accounts exist. A
 // password stored with old parameters or bcrypt is rehashed on success.
-func (h *Handler) authenticate(ctx context.Context, connection, ident, pw string) (*store.User, error) {
+// An attempt from a blocked account and IP pair is errTooManyAttempts,
+// checked before the password, whether the account exists or not; a
+// failure is counted (failed) and a success clears the count (succeeded).
+func (h *Handler) authenticate(ctx context.Context, connection, ident, pw string, at attempt) (*store.User, error) {
 	st := h.d.Store
 	var u *store.User
 	err := store.ErrNotFound
@@ -107,12 +129,23 @@ func (h *Handler) authenticate(ctx context.Context, connection, ident, pw string
 	if errors.Is(err, store.ErrNotFound) {
 		u, err = st.GetUserByUsername(ctx, connection, ident)
 	}
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordHash == "") {
-		h.d.Passwords.VerifyDummy(ctx, pw)
-		return nil, errWrongCredentials
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("login: find user: %w", err)
+	}
+	key := unknownKey(connection, ident)
+	if err == nil {
+		key = u.ID
+	} else {
+		u = nil
+	}
+	if blocked, _, err := h.blocked(ctx, at, key); err != nil || blocked {
+		return nil, cmp.Or(err, errTooManyAttempts)
+	}
+	if u == nil || u.PasswordHash == "" {
+		if err := h.d.Passwords.VerifyDummy(ctx, pw); err != nil {
+			return nil, err // ErrBusy, as for an existing user
+		}
+		return nil, h.failed(ctx, at, key)
 	}
 	ok, rehash, err := h.d.Passwords.Verify(ctx, u.PasswordHash, pw)
 	switch {
@@ -122,10 +155,14 @@ func (h *Handler) authenticate(ctx context.Context, connection, ident, pw string
 		// A stored hash latch cannot read: the user cannot log in with a
 		// password; say so in the log (the id only), not on the page.
 		h.d.Logger.WarnContext(ctx, "unusable password hash", "user_id", u.ID, "error", err)
-		return nil, errWrongCredentials
+		return nil, h.failed(ctx, at, key)
 	case !ok:
-		return nil, errWrongCredentials
-	case u.Blocked:
+		return nil, h.failed(ctx, at, key)
+	}
+	if err := h.succeeded(ctx, at, key); err != nil {
+		return nil, err
+	}
+	if u.Blocked {
 		return nil, errBlocked
 	}
 	if rehash {

@@ -90,6 +90,7 @@ func (h *Handler) Signup(w http.ResponseWriter, r *http.Request) {
 		d.Password.Error = pe.Error()
 	case errors.Is(err, password.ErrBusy):
 		d.FormError = msgBusy
+		w.Header().Set("Retry-After", busyRetryAfter)
 		h.showSignup(w, r, http.StatusServiceUnavailable, tx, cn, d)
 		return
 	case err != nil:

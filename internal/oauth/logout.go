@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -51,7 +52,11 @@ func (h *Handler) OIDCLogout(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
-			writeErrorPage(w, cfg, http.StatusBadRequest, "invalid_request", "The logout request could not be read.")
+			status := http.StatusBadRequest
+			if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+				status = http.StatusRequestEntityTooLarge
+			}
+			writeErrorPage(w, cfg, status, "invalid_request", "The logout request could not be read.")
 			return
 		}
 		params = r.PostForm

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/latch-auth/latch/internal/password"
 	"github.com/latch-auth/latch/internal/users"
 )
 
@@ -61,6 +62,9 @@ func badSignup(code, desc string) *SignupError {
 func (h *Handler) Signup(w http.ResponseWriter, r *http.Request) {
 	resp, serr := h.signup(r)
 	if serr != nil {
+		if serr.StatusCode == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
 		WriteJSON(w, serr.StatusCode, serr)
 		return
 	}
@@ -99,6 +103,10 @@ func (h *Handler) signup(r *http.Request) (*SignupResponse, *SignupError) {
 		return nil, badSignup("username_exists", "The username provided is in use already.")
 	case errors.As(err, &policy):
 		return nil, signupErr(http.StatusBadRequest, "PasswordStrengthError", "invalid_password", policy.Error())
+	case errors.Is(err, password.ErrBusy):
+		// Every hashing slot stayed busy (a flood): ask the client to retry.
+		return nil, signupErr(http.StatusServiceUnavailable, "ServiceUnavailableError", "temporarily_unavailable",
+			"Too many sign-ups are in progress. Try again in a moment.")
 	case err != nil:
 		h.log().ErrorContext(r.Context(), "signup failed", "error", err)
 		return nil, signupErr(http.StatusInternalServerError, "InternalServerError", "server_error", "Internal error")

@@ -92,12 +92,21 @@ func (h *Handler) Userinfo(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w, "invalid_token", descUserBlocked)
 		return
 	}
-	WriteJSON(w, http.StatusOK, userinfoOf(cfg, u, info.Scope))
+	var blockedFor []any
+	if tokens.HasScope(info.Scope, tokens.ScopeProfile) {
+		if blockedFor, err = users.BlockedFor(ctx, h.Store, u, cfg.RateLimits.BruteForceThreshold, h.Now()); err != nil {
+			h.fail(w, r, cfg, err)
+			return
+		}
+	}
+	WriteJSON(w, http.StatusOK, userinfoOf(cfg, u, info.Scope, blockedFor))
 }
 
-func userinfoOf(cfg *config.Config, u *store.User, scope string) UserinfoResponse {
+// userinfoOf renders u for scope; blockedFor lists the user's brute-force
+// blocks (users.BlockedFor).
+func userinfoOf(cfg *config.Config, u *store.User, scope string, blockedFor []any) UserinfoResponse {
 	resp := UserinfoResponse{Sub: u.ID}
-	p := users.ProfileOf(u, nil)
+	p := users.ProfileOf(u, blockedFor)
 	if tokens.HasScope(scope, tokens.ScopeProfile) {
 		resp.UserinfoProfile = &UserinfoProfile{
 			Name: p.Name, Nickname: p.Nickname, Picture: p.Picture,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -41,9 +42,14 @@ const (
 	maxBcryptCost = 15
 )
 
-// ErrBusy is returned (wrapping ctx.Err()) when ctx ended while waiting for a
-// free hashing slot.
+// ErrBusy is returned when no hashing slot came free within MaxWait, or
+// (wrapping ctx.Err()) when ctx ended first.
 var ErrBusy = errors.New("password: too many password hashes in progress")
+
+// MaxWait is how long a hash waits for a free slot before giving up with
+// ErrBusy. A login flood then gets quick refusals (503) instead of a queue
+// that grows without bound, holding requests and their memory.
+const MaxWait = 2 * time.Second
 
 // ErrUnknownFormat is returned by Verify for an encoded hash that is neither
 // argon2id PHC nor bcrypt.
@@ -55,16 +61,23 @@ var ErrMalformed = errors.New("password: malformed hash")
 
 // Hasher hashes and verifies passwords. At most maxConcurrent hashes run at
 // once; each argon2id hash holds Params.Memory KiB, so the bound caps the
-// memory a login flood can take. A Hasher is safe for concurrent use.
+// memory a login flood can take, and a hash waits at most MaxWait for its
+// turn. A Hasher is safe for concurrent use.
 type Hasher struct {
 	p     Params
 	sem   chan struct{}
 	dummy []byte // salt for VerifyDummy
 
-	// track, when set by tests, sees +1 after a slot is taken and -1 just
-	// before it is given back.
+	// track, when set (Observe, tests), sees +1 after a slot is taken and
+	// -1 just before it is given back.
 	track func(delta int32)
 }
+
+// Observe makes f see every hash: +1 once it has a slot, -1 when it gives
+// the slot back, so f can count the hashes in flight (for tests and
+// metrics). Call it before the Hasher is used; f must be safe for
+// concurrent use.
+func (h *Hasher) Observe(f func(delta int32)) { h.track = f }
 
 // New returns a Hasher using p for new hashes; zero fields of p take the
 // DefaultParams values. maxConcurrent <= 0 means runtime.NumCPU().
@@ -84,20 +97,28 @@ func New(p Params, maxConcurrent int) *Hasher {
 // Params returns the parameters used for new hashes.
 func (h *Hasher) Params() Params { return h.p }
 
-// acquire takes a hashing slot or gives up when ctx ends.
+// acquire takes a hashing slot, or gives up after MaxWait or when ctx ends.
 func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrBusy, err)
 	}
 	select {
-	case h.sem <- struct{}{}:
-		if h.track != nil {
-			h.track(1)
+	case h.sem <- struct{}{}: // a free slot: no timer needed
+	default:
+		t := time.NewTimer(MaxWait)
+		defer t.Stop()
+		select {
+		case h.sem <- struct{}{}:
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
 	}
+	if h.track != nil {
+		h.track(1)
+	}
+	return nil
 }
 
 func (h *Hasher) release() {
@@ -174,14 +195,17 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, needsRehas
 // VerifyDummy spends the same time and memory as verifying a password against
 // an argon2id hash made with the hasher's parameters, and discards the result.
 // Call it when the user does not exist so that response timing does not reveal
-// which accounts exist.
-func (h *Hasher) VerifyDummy(ctx context.Context, pw string) {
+// which accounts exist. Its only error is ErrBusy, which the caller must
+// treat as Verify's: answering otherwise would reveal that the user does
+// not exist.
+func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
 	if err := h.acquire(ctx); err != nil {
-		return
+		return err
 	}
 	// The result is deliberately unused: only the cost matters.
 	_ = argon2.IDKey([]byte(pw), h.dummy, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
 	h.release()
+	return nil
 }
 
 // decodePHC parses $argon2id$v=19$m=M,t=T,p=P$salt$hash.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -106,6 +107,15 @@ func middleware(next http.Handler, log *slog.Logger) http.Handler {
 				"method", r.Method, "path", r.URL.Path, "status", sw.status,
 				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		}()
+		if r.ContentLength > MaxBodyBytes {
+			// A declared length over the cap is refused at once, without
+			// waiting (up to the read timeout) for a body never read.
+			sw.Header().Set("Content-Type", "application/json; charset=utf-8")
+			sw.Header().Set("Connection", "close")
+			sw.WriteHeader(http.StatusRequestEntityTooLarge)
+			_, _ = io.WriteString(sw, `{"error":"invalid_request","error_description":"Request body too large"}`+"\n")
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
 }

@@ -32,5 +32,5 @@ func New(d Deps) http.Handler {
 	}
 	mux := http.NewServeMux()
 	routes(mux, d)
-	return middleware(mux, d.Logger)
+	return middleware(rateLimit(mux, d), d.Logger)
 }

@@ -165,7 +165,8 @@ func (i *Issuer) CheckAccessToken(ctx context.Context, token string) (*AccessInf
 }
 
 // CheckIDTokenHint validates an id_token_hint (OIDC RP-Initiated Logout 1.0
-// §2): signed by a published key and issued by this issuer. An expired hint
+// §2): signed by a published key, issued by this issuer, for one of its
+// clients. An expired hint
 // is accepted, as the specification allows, because logout commonly happens
 // after the ID token expired.
 func (i *Issuer) CheckIDTokenHint(token string) (*IDClaims, error) {
@@ -176,7 +177,11 @@ func (i *Issuer) CheckIDTokenHint(token string) (*IDClaims, error) {
 	if err := i.keys.Verify(token, &c); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	if c.Issuer != i.cfg().Issuer || c.Subject == "" || len(c.Audience) == 0 {
+	// An ID token's audience is one client; a JWT access token's is an API
+	// (and the userinfo URL), so this also refuses access tokens passed
+	// off as hints.
+	cfg := i.cfg()
+	if c.Issuer != cfg.Issuer || c.Subject == "" || len(c.Audience) != 1 || cfg.Client(c.Audience[0]) == nil {
 		return nil, fmt.Errorf("%w: not an ID token of this issuer", ErrInvalidToken)
 	}
 	return &c, nil

@@ -250,11 +250,8 @@ func findUser(ctx context.Context, u *usersEnv, ref string) (*store.User, error)
 	return user, err
 }
 
-func usersGet(ctx context.Context, env Env, args []string) error {
-	ref, cfgPath, err := oneArg(env, "get", args, nil)
-	if err != nil {
-		return err
-	}
+// withUser opens the store, resolves ref and runs fn on the user.
+func withUser(ctx context.Context, env Env, cfgPath, ref string, fn func(u *usersEnv, user *store.User) error) error {
 	u, err := openUsers(ctx, env, cfgPath, "")
 	if err != nil {
 		return err
@@ -264,13 +261,23 @@ func usersGet(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	blockedFor, err := users.BlockedFor(ctx, u.st, user, u.cfg.RateLimits.BruteForceThreshold, time.Now())
+	return fn(u, user)
+}
+
+func usersGet(ctx context.Context, env Env, args []string) error {
+	ref, cfgPath, err := oneArg(env, "get", args, nil)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(env.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(users.ProfileOf(user, blockedFor))
+	return withUser(ctx, env, cfgPath, ref, func(u *usersEnv, user *store.User) error {
+		blockedFor, err := users.BlockedFor(ctx, u.st, user, u.cfg.RateLimits.BruteForceThreshold, time.Now())
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(users.ProfileOf(user, blockedFor))
+	})
 }
 
 func usersDelete(ctx context.Context, env Env, args []string) error {
@@ -278,24 +285,17 @@ func usersDelete(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := openUsers(ctx, env, cfgPath, "")
-	if err != nil {
-		return err
-	}
-	defer u.st.Close()
-	user, err := findUser(ctx, u, ref)
-	if err != nil {
-		return err
-	}
-	if err := u.st.DeleteUser(ctx, user.ID); err != nil {
-		return err
-	}
-	// Imported ids can come back; their failed logins must not.
-	if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "deleted %s\n", user.ID)
-	return nil
+	return withUser(ctx, env, cfgPath, ref, func(u *usersEnv, user *store.User) error {
+		if err := u.st.DeleteUser(ctx, user.ID); err != nil {
+			return err
+		}
+		// Imported ids can come back; their failed logins must not.
+		if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "deleted %s\n", user.ID)
+		return nil
+	})
 }
 
 func usersSetPassword(ctx context.Context, env Env, args []string) error {
@@ -310,31 +310,24 @@ func usersSetPassword(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := openUsers(ctx, env, cfgPath, "")
-	if err != nil {
-		return err
-	}
-	defer u.st.Close()
-	user, err := findUser(ctx, u, ref)
-	if err != nil {
-		return err
-	}
-	if err := password.CheckPolicy(pw, u.cfg.Connection(user.Connection).PasswordMinLength); err != nil {
-		return fmt.Errorf("password refused: %v", err)
-	}
-	hash, err := newHasher().Hash(ctx, pw)
-	if err != nil {
-		return err
-	}
-	if err := u.st.SetPassword(ctx, user.ID, hash, time.Now()); err != nil {
-		return err
-	}
-	// A completed password change lifts brute-force blocks (Auth0's rule).
-	if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "password changed for %s\n", user.ID)
-	return nil
+	return withUser(ctx, env, cfgPath, ref, func(u *usersEnv, user *store.User) error {
+		if err := password.CheckPolicy(pw, u.cfg.Connection(user.Connection).PasswordMinLength); err != nil {
+			return fmt.Errorf("password refused: %v", err)
+		}
+		hash, err := newHasher().Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if err := u.st.SetPassword(ctx, user.ID, hash, time.Now()); err != nil {
+			return err
+		}
+		// A completed password change lifts brute-force blocks (Auth0's rule).
+		if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "password changed for %s\n", user.ID)
+		return nil
+	})
 }
 
 func usersBlock(blocked bool) func(context.Context, Env, []string) error {
@@ -344,25 +337,18 @@ func usersBlock(blocked bool) func(context.Context, Env, []string) error {
 		if err != nil {
 			return err
 		}
-		u, err := openUsers(ctx, env, cfgPath, "")
-		if err != nil {
-			return err
-		}
-		defer u.st.Close()
-		user, err := findUser(ctx, u, ref)
-		if err != nil {
-			return err
-		}
-		if err := u.st.SetBlocked(ctx, user.ID, blocked, time.Now()); err != nil {
-			return err
-		}
-		if !blocked {
-			// unblock also lifts brute-force blocks, as Auth0's user-blocks API does.
-			if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
+		return withUser(ctx, env, cfgPath, ref, func(u *usersEnv, user *store.User) error {
+			if err := u.st.SetBlocked(ctx, user.ID, blocked, time.Now()); err != nil {
 				return err
 			}
-		}
-		fmt.Fprintf(env.Stdout, "%sed %s\n", verb, user.ID)
-		return nil
+			if !blocked {
+				// unblock also lifts brute-force blocks, as Auth0's user-blocks API does.
+				if err := users.ClearBlocks(ctx, u.st, user.ID); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(env.Stdout, "%sed %s\n", verb, user.ID)
+			return nil
+		})
 	}
 }

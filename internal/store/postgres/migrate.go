@@ -4,51 +4,18 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/latch-auth/latch/internal/store"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered file of migrations/.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations in version order. Names are
-// "NNNN_description.sql"; versions must run 1, 2, 3, ... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive number and '_'", e.Name())
-		}
-		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations in version order.
+func loadMigrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
 }
 
 // lockMigrations serialises migrations for the schema the connection
@@ -101,7 +68,7 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 	for _, m := range ms[newest:] {
 		done, err := s.apply(ctx, m)
 		if err != nil {
-			return applied, fmt.Errorf("%s: %w", m.name, err)
+			return applied, fmt.Errorf("%s: %w", m.Name, err)
 		}
 		if done {
 			applied++
@@ -113,7 +80,7 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 // apply runs one migration unless it is already recorded. The check runs
 // after the lock is taken, so an instance that waited for another one's
 // migration sees it and skips it.
-func (s *Store) apply(ctx context.Context, m migration) (bool, error) {
+func (s *Store) apply(ctx context.Context, m store.Migration) (bool, error) {
 	applied := false
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, lockMigrations); err != nil {
@@ -121,7 +88,7 @@ func (s *Store) apply(ctx context.Context, m migration) (bool, error) {
 		}
 		var done bool
 		if err := tx.QueryRow(ctx,
-			`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done); err != nil {
+			`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil {
 			return err
 		}
 		if done {
@@ -129,11 +96,11 @@ func (s *Store) apply(ctx context.Context, m migration) (bool, error) {
 		}
 		// Without arguments pgx sends the file with the simple protocol,
 		// which runs several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`,
-			m.version, m.name); err != nil {
+			m.Version, m.Name); err != nil {
 			return err
 		}
 		applied = true

@@ -5,50 +5,17 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/latch-auth/latch/internal/store"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered file of migrations/.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded migrations in version order. Names are
-// "NNNN_description.sql"; versions must run 1, 2, 3, ... without gaps.
-func loadMigrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive number and '_'", e.Name())
-		}
-		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations in version order.
+func loadMigrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
 }
 
 // Migrate applies the embedded migrations the database has not seen yet,
@@ -87,7 +54,7 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 	for _, m := range ms {
 		done, err := s.apply(ctx, m)
 		if err != nil {
-			return applied, fmt.Errorf("%s: %w", m.name, err)
+			return applied, fmt.Errorf("%s: %w", m.Name, err)
 		}
 		if done {
 			applied++
@@ -99,23 +66,23 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 // apply runs one migration unless it is already recorded. The check is inside
 // the (BEGIN IMMEDIATE) transaction, so two processes opening the same new
 // file cannot both apply it.
-func (s *Store) apply(ctx context.Context, m migration) (bool, error) {
+func (s *Store) apply(ctx context.Context, m store.Migration) (bool, error) {
 	applied := false
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx,
-			`SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+			`SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, ms(time.Now())); err != nil {
+			m.Version, m.Name, ms(time.Now())); err != nil {
 			return err
 		}
 		applied = true

@@ -73,7 +73,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // headers (handlers that must be framed, like the web_message page, override
 // them), panic recovery and one access-log line. The log has the path only,
 // never the query or body: codes, tokens and state travel there.
-func middleware(next http.Handler, log *slog.Logger) http.Handler {
+func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		var b [8]byte
@@ -103,9 +103,13 @@ func middleware(next http.Handler, log *slog.Logger) http.Handler {
 					http.Error(sw, `{"error":"server_error","error_description":"Internal error"}`, http.StatusInternalServerError)
 				}
 			}
+			took := time.Since(start)
+			if m != nil {
+				m.observe(r, sw.status, took)
+			}
 			log.InfoContext(ctx, "request",
 				"method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000)
 		}()
 		if r.ContentLength > MaxBodyBytes {
 			// A declared length over the cap is refused at once, without

@@ -31,6 +31,8 @@ func New(d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	mux := http.NewServeMux()
+	m := newMetrics()
+	mux.Handle("GET /metrics", m.handler())
 	routes(mux, d)
-	return middleware(rateLimit(mux, d), d.Logger)
+	return middleware(rateLimit(mux, d), d.Logger, m)
 }

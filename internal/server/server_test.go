@@ -148,3 +148,37 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 		t.Fatalf("oversized token request: status %d, want 4xx", resp.StatusCode)
 	}
 }
+
+func TestMetricsCountRoutesNotRawPaths(t *testing.T) {
+	srv, _, _ := start(t)
+	for _, p := range []string{"/healthz", "/healthz", "/no/such/path/abc123"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	out := string(body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`latch_http_requests_total{code="200",method="GET",route="GET /healthz"} 2`,
+		`latch_http_requests_total{code="404",method="GET",route="other"} 1`,
+		"latch_http_request_duration_seconds_bucket",
+		"go_goroutines",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(out, "abc123") {
+		t.Fatal("a raw path became a label value")
+	}
+}

@@ -10,17 +10,20 @@ import (
 
 // baseMemory is what latch's Go heap needs apart from password hashing:
 // config, keys, templates, connections and requests in flight.
-const baseMemory = 64 << 20
+const baseMemory = 48 << 20
 
-// memoryLimit is serve's soft limit for the Go runtime: the base plus a
-// quarter more than the argon2id memory of every hashing slot. Each login
+// memoryLimit is serve's soft limit for the Go runtime: the base plus half
+// as much again as the argon2id memory of every hashing slot. Each login
 // allocates Params.Memory (19 MiB by default) and drops it; with the
-// default GOGC the heap is then allowed to grow to twice that before a
+// default GOGC alone the heap grows to twice its live size before a
 // collection, and a login flood on a 2-core machine peaked near 150 MB of
 // RSS in the load benchmark. Under the limit the collector runs earlier
-// and the scavenger returns freed pages sooner.
+// and freed pages go back to the system sooner. A tighter limit was
+// measured to cost more than it saves: the scavenger then returns the
+// hashing memory to the system between logins, and every hash page-faults
+// its 19 MiB back in (a third of a login's CPU on PostgreSQL).
 func memoryLimit(slots int, p password.Params) int64 {
-	return baseMemory + int64(slots)*int64(p.Memory)<<10*5/4
+	return baseMemory + int64(slots)*int64(p.Memory)<<10*3/2
 }
 
 // setMemoryLimit applies memoryLimit for the hasher newHasher builds,

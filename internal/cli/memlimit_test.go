@@ -14,8 +14,8 @@ func TestMemoryLimit(t *testing.T) {
 		want  int64
 	}{
 		{"no hashing slots", 0, password.DefaultParams, baseMemory},
-		{"two slots of the default 19 MiB", 2, password.DefaultParams, baseMemory + 2*19456*1024*5/4},
-		{"64 slots of 64 MiB", 64, password.Params{Memory: 64 << 10}, baseMemory + 64*(64<<20)*5/4},
+		{"two slots of the default 19 MiB", 2, password.DefaultParams, baseMemory + 2*19456*1024*3/2},
+		{"64 slots of 64 MiB", 64, password.Params{Memory: 64 << 10}, baseMemory + 64*(64<<20)*3/2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -79,6 +79,8 @@ type Manager struct {
 	opts Options
 	set  atomic.Pointer[keySet]
 	mu   sync.Mutex // serialises Refresh
+	// verified caches the payloads of tokens Verify accepted (verifycache.go).
+	verified verifiedCache
 }
 
 // material is the decrypted, immutable part of a key, shared between key sets

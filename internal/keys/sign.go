@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,6 +106,14 @@ func (m *Manager) Verify(token string, dst any) error {
 	if len(token) > MaxTokenLen {
 		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidToken, MaxTokenLen)
 	}
+	sum := sha256.Sum256([]byte(token))
+	if v, ok := m.verified.get(sum); ok {
+		if ks := m.set.Load(); ks != nil {
+			if e := ks.byID[v.kid]; e != nil && e.published(m.opts.Now()) {
+				return unmarshalPayload(v.payload, dst)
+			}
+		}
+	}
 	jws, err := jose.ParseSignedCompact(token, allowedAlgs)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
@@ -128,6 +137,11 @@ func (m *Manager) Verify(token string, dst any) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	m.verified.put(sum, verifiedToken{kid: kid, payload: payload})
+	return unmarshalPayload(payload, dst)
+}
+
+func unmarshalPayload(payload []byte, dst any) error {
 	if err := json.Unmarshal(payload, dst); err != nil {
 		return fmt.Errorf("%w: payload: %w", ErrInvalidToken, err)
 	}

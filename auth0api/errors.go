@@ -124,6 +124,8 @@ var challengeParam = regexp.MustCompile(`([A-Za-z_]+)="((?:[^"\\]|\\.)*)"`)
 
 // parseChallenge reads error and error_description from a Bearer challenge.
 func parseChallenge(h string) (code, desc string) {
+	// Header bytes are not guaranteed to be UTF-8; Error's fields are.
+	h = strings.ToValidUTF8(h, "\uFFFD")
 	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", ""

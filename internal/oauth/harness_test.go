@@ -286,3 +286,29 @@ func basic(id, secret string) map[string]string {
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	return map[string]string{"Authorization": req.Header.Get("Authorization")}
 }
+
+// raceTokenRequests sends n copies of form to /oauth/token at the same moment
+// and returns their statuses.
+func raceTokenRequests(t *testing.T, e *env, form url.Values, n int) []int {
+	t.Helper()
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/oauth/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	return statuses
+}

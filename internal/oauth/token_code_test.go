@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -319,25 +318,7 @@ func TestCodeRace(t *testing.T) {
 	e := newEnv(t, false)
 	code := e.seedCode(nil)
 	const n = 20
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/oauth/token", strings.NewReader(codeForm(code).Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			res.Body.Close()
-			statuses[i] = res.StatusCode
-		})
-	}
-	close(start)
-	wg.Wait()
+	statuses := raceTokenRequests(t, e, codeForm(code), n)
 	ok, refused := 0, 0
 	for _, s := range statuses {
 		switch s {

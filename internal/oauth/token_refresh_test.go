@@ -3,8 +3,6 @@ package oauth_test
 import (
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -206,26 +204,7 @@ func TestRefreshLeeway(t *testing.T) {
 func TestRefreshRace(t *testing.T) {
 	e := newEnv(t, false)
 	token := e.login(nil).str("refresh_token")
-	const n = 20
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/oauth/token", strings.NewReader(refreshForm(token).Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			res.Body.Close()
-			statuses[i] = res.StatusCode
-		})
-	}
-	close(start)
-	wg.Wait()
+	statuses := raceTokenRequests(t, e, refreshForm(token), 20)
 	ok := 0
 	for _, s := range statuses {
 		if s == http.StatusOK {

@@ -14,7 +14,9 @@ import (
 // fragment is never allowed.
 func matchURL(pattern, candidate string, ignoreQuery bool) bool {
 	c, err := url.Parse(candidate)
-	if err != nil || c.Opaque != "" || c.User != nil || c.Host == "" {
+	// A scheme-relative candidate ("//host/path") is never allowed: the
+	// browser would resolve it against whatever page follows the redirect.
+	if err != nil || c.Scheme == "" || c.Opaque != "" || c.User != nil || c.Host == "" {
 		return false
 	}
 	p, err := url.Parse(pattern)

@@ -266,8 +266,12 @@ func newSigner(priv *rsa.PrivateKey, kid, typ string) (jose.Signer, error) {
 	if typ != "" {
 		opts = opts.WithType(jose.ContentType(typ))
 	}
+	key, err := rsaSigningKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("keys: signer for %s: %w", kid, err)
+	}
 	// A JSONWebKey with a KeyID makes go-jose put "kid" in the header.
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: priv, KeyID: kid}}, opts)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("keys: signer for %s: %w", kid, err)
 	}

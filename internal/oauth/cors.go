@@ -38,7 +38,11 @@ func (c *CORS) Wrap(methods string, next http.Handler) http.Handler {
 		origin := r.Header.Get("Origin")
 		allowed := origin != "" && c.Allowed(origin)
 		h := w.Header()
-		h.Add("Vary", "Origin")
+		if v, ok := h["Vary"]; ok {
+			h["Vary"] = append(v, "Origin")
+		} else {
+			h["Vary"] = hvVaryOrigin
+		}
 		if allowed {
 			h.Set("Access-Control-Allow-Origin", origin)
 		}

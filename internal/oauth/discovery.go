@@ -79,8 +79,6 @@ func (h *DiscoveryHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		c = &discoveryCache{cfg: cfg, body: body}
 		h.cache.Store(c)
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json; charset=utf-8")
-	hd.Set("Cache-Control", "public, max-age=300")
+	SetCacheableJSON(w.Header())
 	_, _ = w.Write(c.body)
 }

@@ -86,9 +86,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 // (RFC 6749 §5.1: Cache-Control: no-store, Pragma: no-cache).
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = hvJSON
+	h["Cache-Control"] = hvNoStore
+	h["Pragma"] = hvNoCache
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -73,41 +73,71 @@ func (h *Handler) Userinfo(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, cfg, err)
 		return
 	}
-	if !tokens.HasScope(info.Scope, tokens.ScopeOpenID) {
+	scope := scopesOf(info.Scope)
+	if !scope.openid {
 		// RFC 6750 §3.1: a valid token without the scope /userinfo needs.
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
 		WriteJSON(w, http.StatusForbidden, errorBody{"insufficient_scope", "The access token was not granted the openid scope"})
 		return
 	}
-	u, err := h.Store.GetUser(ctx, info.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		unauthorized(w, "invalid_token", "The user of this token no longer exists")
-		return
+	// An opaque token came with its user, read in the same statement; a
+	// JWT names one, read now. Either way from the database on every
+	// request, never from a cache: a deleted or blocked user is refused at
+	// once on every instance.
+	threshold := cfg.RateLimits.BruteForceThreshold
+	us := info.User
+	if us == nil {
+		us, err = h.Store.GetUserState(ctx, info.UserID, h.Now(), threshold)
+		if errors.Is(err, store.ErrNotFound) {
+			unauthorized(w, "invalid_token", "The user of this token no longer exists")
+			return
+		}
+		if err != nil {
+			h.fail(w, r, cfg, err)
+			return
+		}
 	}
-	if err != nil {
-		h.fail(w, r, cfg, err)
-		return
-	}
+	u := us.User
 	if u.Blocked {
 		unauthorized(w, "invalid_token", descUserBlocked)
 		return
 	}
 	var blockedFor []any
-	if tokens.HasScope(info.Scope, tokens.ScopeProfile) {
-		if blockedFor, err = users.BlockedFor(ctx, h.Store, u, cfg.RateLimits.BruteForceThreshold, h.Now()); err != nil {
+	if scope.profile && us.Blocks {
+		// Only when the user has a block: listing them is a second query.
+		if blockedFor, err = users.BlockedFor(ctx, h.Store, u, threshold, h.Now()); err != nil {
 			h.fail(w, r, cfg, err)
 			return
 		}
 	}
-	WriteJSON(w, http.StatusOK, userinfoOf(cfg, u, info.Scope, blockedFor))
+	WriteJSON(w, http.StatusOK, userinfoOf(cfg, u, scope, blockedFor))
+}
+
+// userinfoScopes says which of the scopes /userinfo looks at a token has.
+type userinfoScopes struct{ openid, profile, email bool }
+
+// scopesOf reads a space-separated scope once, without allocating.
+func scopesOf(scope string) userinfoScopes {
+	var s userinfoScopes
+	for v := range strings.FieldsSeq(scope) {
+		switch v {
+		case tokens.ScopeOpenID:
+			s.openid = true
+		case tokens.ScopeProfile:
+			s.profile = true
+		case tokens.ScopeEmail:
+			s.email = true
+		}
+	}
+	return s
 }
 
 // userinfoOf renders u for scope; blockedFor lists the user's brute-force
 // blocks (users.BlockedFor).
-func userinfoOf(cfg *config.Config, u *store.User, scope string, blockedFor []any) UserinfoResponse {
+func userinfoOf(cfg *config.Config, u *store.User, scope userinfoScopes, blockedFor []any) UserinfoResponse {
 	resp := UserinfoResponse{Sub: u.ID}
 	p := users.ProfileOf(u, blockedFor)
-	if tokens.HasScope(scope, tokens.ScopeProfile) {
+	if scope.profile {
 		resp.UserinfoProfile = &UserinfoProfile{
 			Name: p.Name, Nickname: p.Nickname, Picture: p.Picture,
 			GivenName: p.GivenName, FamilyName: p.FamilyName, Locale: p.Locale,
@@ -118,7 +148,7 @@ func userinfoOf(cfg *config.Config, u *store.User, scope string, blockedFor []an
 			BlockedFor: p.BlockedFor, GuardianAuthenticators: p.GuardianAuthenticators,
 		}
 	}
-	if tokens.HasScope(scope, tokens.ScopeEmail) {
+	if scope.email {
 		resp.UserinfoEmail = &UserinfoEmail{Email: p.Email, EmailVerified: p.EmailVerified}
 	}
 	return resp

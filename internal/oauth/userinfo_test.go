@@ -96,11 +96,13 @@ func TestUserinfoErrors(t *testing.T) {
 	}
 	blockedUser := e.createUser("blocked-ui@example.com")
 	blocked := e.login(func(c *store.AuthCode) { c.UserID = blockedUser.ID }).str("access_token")
+	blockedJWT := e.login(func(c *store.AuthCode) { c.UserID = blockedUser.ID; c.Audience = apiID }).str("access_token")
 	if err := e.st.SetBlocked(ctx, blockedUser.ID, true, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	goneUser := e.createUser("gone-ui@example.com")
 	gone := e.login(func(c *store.AuthCode) { c.UserID = goneUser.ID }).str("access_token")
+	goneJWT := e.login(func(c *store.AuthCode) { c.UserID = goneUser.ID; c.Audience = apiID }).str("access_token")
 	if err := e.st.DeleteUser(ctx, goneUser.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +125,8 @@ func TestUserinfoErrors(t *testing.T) {
 		{"foreign JWT", "Bearer " + foreign, 401, "invalid_token"},
 		{"blocked user", "Bearer " + blocked, 401, "invalid_token"},
 		{"deleted user", "Bearer " + gone, 401, "invalid_token"},
+		{"blocked user, JWT", "Bearer " + blockedJWT, 401, "invalid_token"},
+		{"deleted user, JWT", "Bearer " + goneJWT, 401, "invalid_token"},
 		{"token without openid", "Bearer " + noOpenID, 403, "insufficient_scope"},
 		{"huge header", "Bearer " + strings.Repeat("a", 20000), 401, "invalid_token"},
 	}

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +19,22 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// The series of each (route, method, code) and route, looked up once:
+	// WithLabelValues hashes the values and formats the code on every
+	// call. At most maxCachedSeries are kept; the rest are looked up.
+	counters  sync.Map // seriesKey -> prometheus.Counter
+	observers sync.Map // route -> prometheus.Observer
+	cached    atomic.Int32
+}
+
+// maxCachedSeries bounds the series cache: routes are a fixed set, but the
+// method of an unmatched request is whatever the client sent.
+const maxCachedSeries = 512
+
+type seriesKey struct {
+	route, method string
+	status        int
 }
 
 func newMetrics() *metrics {
@@ -48,8 +66,37 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(took.Seconds())
+	m.counter(route, r.Method, status).Inc()
+	m.observer(route).Observe(took.Seconds())
+}
+
+// counter returns the request counter of one (route, method, code).
+func (m *metrics) counter(route, method string, status int) prometheus.Counter {
+	k := seriesKey{route, method, status}
+	if c, ok := m.counters.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c := m.requests.WithLabelValues(route, method, strconv.Itoa(status))
+	if m.cached.Load() < maxCachedSeries {
+		if _, loaded := m.counters.LoadOrStore(k, c); !loaded {
+			m.cached.Add(1)
+		}
+	}
+	return c
+}
+
+// observer returns the duration histogram of a route.
+func (m *metrics) observer(route string) prometheus.Observer {
+	if o, ok := m.observers.Load(route); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.duration.WithLabelValues(route)
+	if m.cached.Load() < maxCachedSeries {
+		if _, loaded := m.observers.LoadOrStore(route, o); !loaded {
+			m.cached.Add(1)
+		}
+	}
+	return o
 }
 
 // handler serves the registry in the Prometheus text format.

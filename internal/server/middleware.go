@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/latch-auth/latch/internal/oauth"
 )
 
 // MaxBodyBytes caps every request body (SPEC §5).
@@ -69,6 +71,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Baseline response headers, assigned as shared values (oauth.HeaderValue).
+var baselineHeaders = [...]struct {
+	key string
+	val []string
+}{
+	{"X-Content-Type-Options", oauth.HeaderValue("nosniff")},
+	{"Referrer-Policy", oauth.HeaderValue("no-referrer")},
+	{"X-Frame-Options", oauth.HeaderValue("DENY")},
+	{"Content-Security-Policy", oauth.HeaderValue("default-src 'none'; frame-ancestors 'none'")},
+}
+
 // middleware wraps every route: request id, body cap, baseline security
 // headers (handlers that must be framed, like the web_message page, override
 // them), panic recovery and one access-log line. The log has the path only,
@@ -79,17 +92,17 @@ func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		outer := r.Context()
+		ctx := context.WithValue(outer, requestIDKey, id)
 		r = r.WithContext(ctx)
 
 		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h["X-Request-Id"] = []string{id}
+		for _, bh := range baselineHeaders {
+			h[bh.key] = bh.val
+		}
 
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
 		sw := &statusWriter{ResponseWriter: w}
@@ -107,9 +120,7 @@ func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 			if m != nil {
 				m.observe(r, sw.status, took)
 			}
-			log.InfoContext(ctx, "request",
-				"method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000)
+			accessLog(outer, log, r, sw, took, id)
 		}()
 		if r.ContentLength > MaxBodyBytes {
 			// A declared length over the cap is refused at once, without
@@ -122,4 +133,22 @@ func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// accessLog writes the request's access-log line: the same record
+// log.InfoContext(ctx, "request", ...) gives through LogHandler (request id
+// last), without the caller's program counter, which slog.Logger looks up
+// (runtime.Callers) for every record and the line never shows. outer is
+// the request's context without the request id, which is added here.
+func accessLog(outer context.Context, log *slog.Logger, r *http.Request, sw *statusWriter, took time.Duration, id string) {
+	hd := log.Handler()
+	if !hd.Enabled(outer, slog.LevelInfo) {
+		return
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		slog.String("request_id", id))
+	_ = hd.Handle(outer, rec)
 }

@@ -175,7 +175,7 @@ type rateLimiter struct {
 }
 
 func rateLimit(next http.Handler, d Deps) http.Handler {
-	rl := &rateLimiter{next: next, cfg: d.Config, now: d.Now, pages: web.MustParse(), clients: newLimiter()}
+	rl := &rateLimiter{next: next, cfg: d.Config, now: d.Now, pages: d.Pages, clients: newLimiter()}
 	for c := classLogin; c <= classOther; c++ {
 		rl.byClass[c] = newLimiter()
 	}

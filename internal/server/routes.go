@@ -54,7 +54,7 @@ func oauthRoutes(mux *http.ServeMux, d Deps, cors *oauth.CORS) {
 // browserRoutes adds /authorize and the hosted pages under /u/ (login,
 // sign-up, consent, their stylesheet). Templates are parsed here, at start.
 func browserRoutes(mux *http.ServeMux, d Deps) {
-	pages := web.MustParse()
+	pages := d.Pages
 	authz := authorize.New(authorize.Deps{
 		Config: d.Config, Store: d.Store, Pages: pages, Logger: d.Logger, Now: d.Now,
 		Tokens: tokens.NewIssuer(d.Config, d.Keys, d.Store, d.Now),
@@ -77,9 +77,7 @@ func browserRoutes(mux *http.ServeMux, d Deps) {
 // jwks serves the published signing keys (current, next and retiring).
 func jwks(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "application/json; charset=utf-8")
-		h.Set("Cache-Control", "public, max-age=300")
+		oauth.SetCacheableJSON(w.Header())
 		_, _ = w.Write(d.Keys.JWKS())
 	}
 }

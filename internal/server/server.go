@@ -9,6 +9,7 @@ import (
 	"github.com/latch-auth/latch/internal/keys"
 	"github.com/latch-auth/latch/internal/password"
 	"github.com/latch-auth/latch/internal/store"
+	"github.com/latch-auth/latch/internal/web"
 )
 
 // Deps is what the handler needs. Config is a function so that a SIGHUP
@@ -20,6 +21,9 @@ type Deps struct {
 	Passwords *password.Hasher
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Pages are the parsed page templates; nil parses them (once, for
+	// every handler that renders a page).
+	Pages *web.Pages
 }
 
 // New returns latch's whole HTTP handler.
@@ -29,6 +33,9 @@ func New(d Deps) http.Handler {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Pages == nil {
+		d.Pages = web.MustParse()
 	}
 	mux := http.NewServeMux()
 	m := newMetrics()

@@ -134,6 +134,17 @@ type AccessToken struct {
 	RevokedAt time.Time
 }
 
+// UserState is a user's row read together with whether any brute-force
+// block of theirs may need listing, so that the common case (no block) costs
+// one statement and the block list is read only when there is one.
+type UserState struct {
+	User *User
+	// Blocks: the user has a live failure run (one ListLoginFailures would
+	// return at the same now) of at least the minFailures asked for, from
+	// some IP. False means ListLoginFailures has no such run.
+	Blocks bool
+}
+
 // Consent records the scopes a user granted a client for an audience.
 type Consent struct {
 	UserID    string
@@ -242,6 +253,15 @@ type Store interface {
 	CreateAccessToken(ctx context.Context, t *AccessToken) error
 	// GetAccessToken returns an unrevoked, unexpired opaque token, or ErrNotFound.
 	GetAccessToken(ctx context.Context, hash string, now time.Time) (*AccessToken, error)
+	// GetAccessTokenUser is GetAccessToken and GetUserState of the token's
+	// user in one statement (what /userinfo reads per request). ErrNotFound
+	// when the token is not valid (as GetAccessToken) or its user no longer
+	// exists.
+	GetAccessTokenUser(ctx context.Context, hash string, now time.Time, minFailures int) (*AccessToken, *UserState, error)
+	// GetUserState returns the user with that id and whether they have a
+	// brute-force block (UserState.Blocks), in one statement; ErrNotFound
+	// when there is no such user.
+	GetUserState(ctx context.Context, id string, now time.Time, minFailures int) (*UserState, error)
 
 	// GetConsent returns what the user granted the client for the audience,
 	// or ErrNotFound.

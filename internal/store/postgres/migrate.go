@@ -44,7 +44,17 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The usual start: the schema is already at this latch's newest
+	// version. One read says so, without the transaction, the advisory
+	// lock (which would queue behind an instance that is migrating) and the
+	// DDL of the full check; that was about a fifth of a start on
+	// PostgreSQL. Anything else (no table yet, older, newer, an error)
+	// takes the locked path, which decides and reports.
 	var newest int
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).
+		Scan(&newest); err == nil && newest == len(ms) {
+		return 0, nil
+	}
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, lockMigrations); err != nil {
 			return err

@@ -21,23 +21,38 @@ const userCols = `id, connection, email, email_verified, username, password_hash
 	app_metadata, blocked, created_at, updated_at, logins_count, last_login, last_ip`
 
 func scanUser(r pgx.Row) (*store.User, error) {
-	var (
-		u                store.User
-		um, am           string
-		created, updated time.Time
-		last             pgtype.Timestamptz
-	)
-	err := r.Scan(&u.ID, &u.Connection, &u.Email, &u.EmailVerified, &u.Username,
-		&u.PasswordHash, &u.Name, &u.Nickname, &u.Picture, &u.GivenName,
-		&u.FamilyName, &u.Locale, &um, &am, &u.Blocked, &created, &updated,
-		&u.LoginsCount, &last, &u.LastIP)
-	if err != nil {
+	var ur userRow
+	if err := r.Scan(ur.dest()...); err != nil {
 		return nil, mapErr(err)
 	}
-	u.UserMetadata = json.RawMessage(um)
-	u.AppMetadata = json.RawMessage(am)
-	u.CreatedAt, u.UpdatedAt, u.LastLogin = utc(created), utc(updated), fromNull(last)
-	return &u, nil
+	return ur.user(), nil
+}
+
+// userRow receives the userCols of one row; scanUser and the statements
+// that read a user together with other rows share it.
+type userRow struct {
+	u                store.User
+	um, am           string
+	created, updated time.Time
+	last             pgtype.Timestamptz
+}
+
+// dest lists the scan destinations of userCols, in order.
+func (r *userRow) dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.Connection, &u.Email, &u.EmailVerified, &u.Username,
+		&u.PasswordHash, &u.Name, &u.Nickname, &u.Picture, &u.GivenName,
+		&u.FamilyName, &u.Locale, &r.um, &r.am, &u.Blocked, &r.created, &r.updated,
+		&u.LoginsCount, &r.last, &u.LastIP}
+}
+
+// user finishes the scanned row.
+func (r *userRow) user() *store.User {
+	u := &r.u
+	u.UserMetadata = json.RawMessage(r.um)
+	u.AppMetadata = json.RawMessage(r.am)
+	u.CreatedAt, u.UpdatedAt, u.LastLogin = utc(r.created), utc(r.updated), fromNull(r.last)
+	return u
 }
 
 // metadata validates a metadata document; nil or empty means {}.

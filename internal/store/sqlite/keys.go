@@ -133,13 +133,15 @@ func (s *Store) DeleteExpiredSigningKeys(ctx context.Context, now time.Time) (in
 // A row is expired once now is no longer before its expiry, matching the
 // lookups, which want now < expiry. Refresh tokens stay until the whole
 // family is past both expiries (or revoked) so that replaying a rotated
-// token is still recognised as reuse while the family lives.
-var expiredRows = []struct{ table, where string }{
-	{"auth_codes", "expires_at <= ?1"},
-	{"login_transactions", "expires_at <= ?1"},
-	{"sessions", "idle_expires_at <= ?1 OR expires_at <= ?1"},
-	{"access_tokens", "expires_at <= ?1 OR revoked_at IS NOT NULL"},
-	{"refresh_tokens", "(idle_expires_at <= ?1 AND family_expires_at <= ?1) OR revoked_at IS NOT NULL"},
+// token is still recognised as reuse while the family lives. key is the
+// column a batch is picked by: rowid, or the primary key of a WITHOUT ROWID
+// table, which has none (migration 0003).
+var expiredRows = []struct{ table, key, where string }{
+	{"auth_codes", "rowid", "expires_at <= ?1"},
+	{"login_transactions", "rowid", "expires_at <= ?1"},
+	{"sessions", "rowid", "idle_expires_at <= ?1 OR expires_at <= ?1"},
+	{"access_tokens", "hash", "expires_at <= ?1 OR revoked_at IS NOT NULL"},
+	{"refresh_tokens", "rowid", "(idle_expires_at <= ?1 AND family_expires_at <= ?1) OR revoked_at IS NOT NULL"},
 }
 
 // DeleteExpired removes up to batch (default 1000) expired rows of each
@@ -152,8 +154,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, batch int) (in
 	}
 	total := 0
 	for _, e := range expiredRows {
-		res, err := s.write.ExecContext(ctx, `DELETE FROM `+e.table+` WHERE rowid IN
-			(SELECT rowid FROM `+e.table+` WHERE `+e.where+` LIMIT ?2)`, ms(now), batch)
+		res, err := s.write.ExecContext(ctx, `DELETE FROM `+e.table+` WHERE `+e.key+` IN
+			(SELECT `+e.key+` FROM `+e.table+` WHERE `+e.where+` LIMIT ?2)`, ms(now), batch)
 		if err != nil {
 			return total, fmt.Errorf("store: delete expired %s: %w", e.table, err)
 		}

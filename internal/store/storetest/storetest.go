@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RefreshTokens", testRefreshTokens},
 		{"RevokeGrant", testRevokeGrant},
 		{"AccessTokens", testAccessTokens},
+		{"UserState", testUserState},
 		{"Consents", testConsents},
 		{"SigningKeys", testSigningKeys},
 		{"DeleteExpired", testDeleteExpired},

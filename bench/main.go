@@ -21,11 +21,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/latch-auth/latch/internal/keys"
 )
 
 // options are the command-line flags.
@@ -73,7 +76,7 @@ func main() {
 	flag.StringVar(&o.database, "database", "", "postgres://... to benchmark on PostgreSQL (a fresh schema is created and dropped); default: SQLite in a temporary folder")
 	flag.StringVar(&o.latchBin, "latch", "", "use this latch binary instead of building ./cmd/latch")
 	flag.IntVar(&o.coldStarts, "cold-starts", 5, "cold starts to time (median is reported)")
-	flag.BoolVar(&o.openssl, "openssl", false, "also run `openssl speed rsa2048` for reference")
+	flag.BoolVar(&o.openssl, "openssl", true, "measure `openssl speed rsa2048` (when the openssl command exists) for the token scenarios' ratio_to_openssl")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (config, database, latch.log)")
 	flag.IntVar(&o.seedUsers, "seed-users", 0, "growth check: bulk-load this many users, then re-run the growth scenarios")
 	flag.IntVar(&o.seedTokens, "seed-tokens", 0, "growth check: bulk-load this many refresh tokens")
@@ -185,6 +188,18 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 	}
+	// latch and the signing ceiling (this process) must sign alike.
+	if rep.Signer, err = latchSigner(bin); err != nil {
+		return err
+	}
+	if rep.Signer != keys.Signer() {
+		msg := fmt.Sprintf("latch signs with %q but the signing ceiling with %q: build the benchmark as the same variant (go run -tags openssl ./bench, GOEXPERIMENT=boringcrypto go run ./bench)", rep.Signer, keys.Signer())
+		if o.latchBin == "" {
+			return errors.New(msg)
+		}
+		rep.Notes = append(rep.Notes, msg)
+	}
+	logf("signer: %s", rep.Signer)
 
 	m, err := newMeter(ctx, dir)
 	if err != nil {
@@ -197,8 +212,8 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	if o.openssl {
-		logf("reference: openssl speed rsa2048")
-		if rep.Ceilings.OpenSSL, err = opensslCeiling(o.ceilingDur); err != nil {
+		logf("reference: openssl speed rsa2048 (%d processes, then one)", runtime.GOMAXPROCS(0))
+		if rep.Ceilings.OpenSSL, rep.Ceilings.OpenSSLPerCPUSec, err = opensslCeiling(o.ceilingDur); err != nil {
 			return err
 		}
 	}
@@ -258,16 +273,24 @@ func run(ctx context.Context, o options) (err error) {
 	if err := srv.stop(); err != nil {
 		rep.Notes = append(rep.Notes, "latch stop: "+err.Error())
 	}
-	openssl := rep.Ceilings.OpenSSL
+	ossl, osslCPU := rep.Ceilings.OpenSSL, rep.Ceilings.OpenSSLPerCPUSec
 	rep.Ceilings = m.best
-	rep.Ceilings.OpenSSL = openssl
+	rep.Ceilings.OpenSSL, rep.Ceilings.OpenSSLPerCPUSec = ossl, osslCPU
+	for i := range rep.Scenarios {
+		rep.Scenarios[i].compareOpenSSL(rep.Ceilings)
+	}
+	if rep.Growth != nil {
+		for i := range rep.Growth.Scenarios {
+			rep.Growth.Scenarios[i].compareOpenSSL(rep.Ceilings)
+		}
+	}
 	for _, r := range rep.Scenarios {
 		if r.Errors > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s had %d errors; first: %s", r.Name, r.Errors, r.FirstError))
 		}
 	}
-	fmt.Printf("\nlatch on %s, %d connections, %s per scenario (%s, %d cores)\n",
-		rep.Database, rep.Conns, o.duration, rep.Machine.CPUModel, rep.Machine.CPUs)
+	fmt.Printf("\nlatch on %s, signer %s, %d connections, %s per scenario (%s, %d cores)\n",
+		rep.Database, rep.Signer, rep.Conns, o.duration, rep.Machine.CPUModel, rep.Machine.CPUs)
 	printHeader(os.Stdout)
 	for _, r := range rep.Scenarios {
 		printRow(os.Stdout, r)

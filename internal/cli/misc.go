@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
+
+	"github.com/latch-auth/latch/internal/keys"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
@@ -60,6 +63,7 @@ func runVersion(_ context.Context, env Env, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(env.Stdout, "latch %s\n", v)
+	// The signer tells which build this is (README "Faster signing builds").
+	fmt.Fprintf(env.Stdout, "latch %s (%s, signer %s)\n", v, runtime.Version(), keys.Signer())
 	return nil
 }

@@ -22,6 +22,8 @@ const (
 	spaClient   = "bench-spa"
 	m2mClient   = "bench-m2m"
 	benchAPI    = "https://api.bench.latch/"
+	es256API    = "https://es256.bench.latch/" // signing_alg: ES256
+	eddsaAPI    = "https://eddsa.bench.latch/" // signing_alg: EdDSA
 	callbackURL = "http://127.0.0.1:3000/callback"
 	connection  = "Username-Password-Authentication"
 )
@@ -43,14 +45,19 @@ type server struct {
 	logFile    *os.File
 }
 
-// buildLatch compiles ./cmd/latch of the module in root into dir.
+// buildLatch compiles ./cmd/latch of the module in root into dir, as the
+// same build variant as this benchmark (its -tags, GOEXPERIMENT and
+// CGO_ENABLED; see buildVariant), so that latch signs with the signer the
+// in-process signing ceiling measures.
 func buildLatch(root, dir string) (string, error) {
 	bin := filepath.Join(dir, "latch")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/latch")
+	flags, env := buildVariant()
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, "./cmd/latch")...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/latch: %w", err)
+		return "", fmt.Errorf("go build %s ./cmd/latch (%s): %w", strings.Join(flags, " "), strings.Join(env, " "), err)
 	}
 	return bin, nil
 }
@@ -118,6 +125,8 @@ connections:
 apis:
   - { identifier: %q, name: Bench API, scopes: [read:items, write:items],
       allow_offline_access: true }
+  - { identifier: %q, name: Bench ES256 API, scopes: [read:items], signing_alg: ES256 }
+  - { identifier: %q, name: Bench EdDSA API, scopes: [read:items], signing_alg: EdDSA }
 clients:
   - client_id: %s
     name: Bench SPA
@@ -126,8 +135,8 @@ clients:
     web_origins: ["http://127.0.0.1:3000"]
     allowed_logout_urls: ["http://127.0.0.1:3000/"]
     grant_types: [authorization_code, refresh_token]
-  - { client_id: %s, type: m2m, client_secret: %q, grant_types: [client_credentials], apis: [%q] }
-`, s.addr, s.database, connection, benchAPI, spaClient, callbackURL, m2mClient, s.m2mSecret, benchAPI)
+  - { client_id: %s, type: m2m, client_secret: %q, grant_types: [client_credentials], apis: [%q, %q, %q] }
+`, s.addr, s.database, connection, benchAPI, es256API, eddsaAPI, spaClient, callbackURL, m2mClient, s.m2mSecret, benchAPI, es256API, eddsaAPI)
 }
 
 // start execs `latch serve` and waits until /readyz answers 200. It returns

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
@@ -64,7 +65,11 @@ func scenarios() []scenario {
 		{"code_api", "code exchange, openid + API audience", 2, ceilSign, prepCode(specAPI, true), nil},
 		{"code_openid", "code exchange, openid only (opaque AT)", 1, ceilSign, prepCode(specOpenID, false), nil},
 		{"refresh", "refresh rotation (openid + API)", 2, ceilSign, prepRefresh, nil},
-		{"client_credentials", "client_credentials (JWT AT)", 1, ceilSign, prepClientCredentials, nil},
+		{"client_credentials", "client_credentials (JWT AT)", 1, ceilSign, prepClientCredentials(benchAPI, "RS256"), nil},
+		// No RS256 signature: an ES256 or Ed25519 signature costs tens of
+		// microseconds, so these are measured against the bare handler.
+		{"client_credentials_es256", "client_credentials, ES256 API (JWT AT)", 0, ceilHTTP, prepClientCredentials(es256API, "ES256"), nil},
+		{"client_credentials_eddsa", "client_credentials, EdDSA API (JWT AT)", 0, ceilHTTP, prepClientCredentials(eddsaAPI, "EdDSA"), nil},
 		{"userinfo_opaque", "/userinfo, opaque token", 0, ceilHTTP, prepUserinfo(specOpenID), nil},
 		{"userinfo_jwt", "/userinfo, JWT access token", 0, ceilHTTP, prepUserinfo(specAPI), nil},
 		{"jwks", "/.well-known/jwks.json", 0, ceilHTTP, prepGet("/.well-known/jwks.json", `"keys"`), nil},
@@ -225,21 +230,57 @@ func prepRefresh(e *env) (func(*worker) error, step, error) {
 	return init, fn, nil
 }
 
-func prepClientCredentials(e *env) (func(*worker) error, step, error) {
-	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(m2mClient+":"+e.m2mSecret))
-	req := &request{Method: "POST", Path: "/oauth/token", Header: []string{formHeader[0], auth},
-		Body: []byte("grant_type=client_credentials&audience=" + benchAPI)}
-	fn := func(w *worker) error {
-		r, err := w.c.do(req)
-		if err != nil {
+// prepClientCredentials asks for JWT access tokens for audience, whose
+// API signs with alg. Each worker checks the header of its first token;
+// the timed steps only check that a JWT came back.
+func prepClientCredentials(audience, alg string) func(e *env) (func(*worker) error, step, error) {
+	return func(e *env) (func(*worker) error, step, error) {
+		auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(m2mClient+":"+e.m2mSecret))
+		req := &request{Method: "POST", Path: "/oauth/token", Header: []string{formHeader[0], auth},
+			Body: []byte("grant_type=client_credentials&audience=" + audience)}
+		get := func(w *worker) (string, error) {
+			r, err := w.c.do(req)
+			if err != nil {
+				return "", err
+			}
+			at := jsonString(r.Body, "access_token")
+			if r.Status != 200 || strings.Count(at, ".") != 2 {
+				return "", fmt.Errorf("client_credentials: %d %.200s", r.Status, r.Body)
+			}
+			return at, nil
+		}
+		init := func(w *worker) error {
+			at, err := get(w)
+			if err != nil {
+				return err
+			}
+			if got := jwtAlg(at); got != alg {
+				return fmt.Errorf("client_credentials for %s: token signed %q, want %s", audience, got, alg)
+			}
+			return nil
+		}
+		fn := func(w *worker) error {
+			_, err := get(w)
 			return err
 		}
-		if r.Status != 200 || strings.Count(jsonString(r.Body, "access_token"), ".") != 2 {
-			return fmt.Errorf("client_credentials: %d %.200s", r.Status, r.Body)
-		}
-		return nil
+		return init, fn, nil
 	}
-	return nil, fn, nil
+}
+
+// jwtAlg is the "alg" of a compact JWS's header, or "".
+func jwtAlg(tok string) string {
+	head, _, _ := strings.Cut(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return ""
+	}
+	return h.Alg
 }
 
 // prepUserinfo gives every worker an access token of the kind g yields

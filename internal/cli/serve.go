@@ -80,7 +80,7 @@ func serveWith(ctx context.Context, env Env, cfg *config.Config, o serveOptions)
 	defer st.Close() // last: after the server and background jobs stopped
 
 	km := keys.NewManager(st, secret, keyOptions(cfg, log))
-	if err := km.Init(ctx); err != nil {
+	if err := km.Init(ctx, cfg.AccessTokenAlgs()...); err != nil {
 		return err
 	}
 	var current atomic.Pointer[config.Config]
@@ -95,12 +95,12 @@ func serveWith(ctx context.Context, env Env, cfg *config.Config, o serveOptions)
 	defer stopBG()
 	go km.Run(bg)
 	go cleanup(bg, st, log)
-	go reloadOnHUP(bg, env, o, &current, log)
+	go reloadOnHUP(bg, env, o, &current, km, log)
 
 	h := server.New(server.Deps{
 		Config: current.Load, Store: st, Keys: km, Passwords: newHasher(), Logger: log,
 	})
-	log.Info("latch listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer)
+	log.Info("latch listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "signer", keys.Signer())
 	err = server.Serve(ctx, ln, h, cfg.TLSCert, cfg.TLSKey, log)
 	stopBG()
 	if err != nil {
@@ -112,8 +112,10 @@ func serveWith(ctx context.Context, env Env, cfg *config.Config, o serveOptions)
 
 // reloadOnHUP re-reads the config file on SIGHUP. A config that fails
 // validation is logged and the running one kept. Listen, database and TLS
-// changes need a restart; everything tenant-level applies at once.
-func reloadOnHUP(ctx context.Context, env Env, o serveOptions, current *atomic.Pointer[config.Config], log *slog.Logger) {
+// changes need a restart; everything tenant-level applies at once. An API
+// signing_alg new to the key set gets its first key before the config is
+// used, so its first token is signed with it and its kid is in the JWKS.
+func reloadOnHUP(ctx context.Context, env Env, o serveOptions, current *atomic.Pointer[config.Config], km *keys.Manager, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -128,6 +130,10 @@ func reloadOnHUP(ctx context.Context, env Env, o serveOptions, current *atomic.P
 		cfg, err := loadConfig(quiet, o.path, o.override)
 		if err != nil {
 			log.Error("config reload failed; keeping the running configuration", "error", err)
+			continue
+		}
+		if err := km.Ensure(ctx, cfg.AccessTokenAlgs()...); err != nil {
+			log.Error("config reload failed: no signing key for an API's signing_alg; keeping the running configuration", "error", err)
 			continue
 		}
 		old := current.Load()

@@ -21,9 +21,14 @@ const (
 	DefaultPasswordMin  = 8
 	DefaultLoginPerMin  = 300
 	DefaultTokenPerMin  = 1200
+	DefaultSigningAlg   = "RS256" // apis[].signing_alg; ID tokens always use it
 	secretFileName      = "latch.secret"
 	envSecretPrefix     = "env:"
 )
+
+// SigningAlgs returns the values apis[].signing_alg accepts (RFC 7518
+// §3.1; EdDSA is Ed25519, RFC 8037), as internal/keys names them.
+func SigningAlgs() []string { return []string{"RS256", "ES256", "EdDSA"} }
 
 // The other rate_limits defaults (the brute-force thresholds are Auth0's).
 // The per-client and general request budgets scale with the token and
@@ -108,6 +113,9 @@ func (c *Config) applyDefaults() {
 		}
 		if a.TokenLifetime == 0 {
 			a.TokenLifetime = c.Lifetimes.AccessToken
+		}
+		if a.SigningAlg == "" {
+			a.SigningAlg = DefaultSigningAlg
 		}
 	}
 	c.applyClientDefaults()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -29,6 +30,19 @@ func (c *Config) API(identifier string) *API {
 		}
 	}
 	return nil
+}
+
+// AccessTokenAlgs returns the distinct signing_alg values of the APIs other
+// than DefaultSigningAlg, in file order: the algorithms that need a key
+// besides RS256.
+func (c *Config) AccessTokenAlgs() []string {
+	var out []string
+	for _, a := range c.APIs {
+		if a.SigningAlg != "" && a.SigningAlg != DefaultSigningAlg && !slices.Contains(out, a.SigningAlg) {
+			out = append(out, a.SigningAlg)
+		}
+	}
+	return out
 }
 
 // Connection returns the connection with the given name, or nil. Disabled

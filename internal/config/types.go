@@ -124,6 +124,10 @@ type API struct {
 	AllowOfflineAccess bool     `yaml:"allow_offline_access"`
 	TokenLifetime      Duration `yaml:"token_lifetime"` // default lifetimes.access_token
 	SkipConsent        *bool    `yaml:"skip_consent"`   // first-party clients skip consent (default true)
+	// SigningAlg is the JWS algorithm of the API's access tokens (Auth0's
+	// resource-server signing_alg): RS256 (default), ES256 or EdDSA. ID
+	// tokens are always RS256.
+	SigningAlg string `yaml:"signing_alg"`
 }
 
 // Client is an application.

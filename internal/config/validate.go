@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -211,7 +212,34 @@ func (c *Config) validateAPIs(p *problems) {
 		if a.TokenLifetime <= 0 {
 			p.addf(field+".token_lifetime", "must be positive, not %s", a.TokenLifetime)
 		}
+		if msg := checkSigningAlg(a.SigningAlg); msg != "" {
+			p.add(field+".signing_alg", msg)
+		}
 	}
+}
+
+// checkSigningAlg accepts the algorithms latch has keys for. Auth0 offers
+// HS256, RS256 and PS256 for APIs; the refusals say why latch does not.
+func checkSigningAlg(alg string) string {
+	algs := SigningAlgs()
+	if slices.Contains(algs, alg) {
+		return ""
+	}
+	want := "want " + strings.Join(algs[:len(algs)-1], ", ") + " or " + algs[len(algs)-1]
+	switch strings.ToUpper(alg) {
+	case "HS256", "HS384", "HS512":
+		return strconv.Quote(alg) + " is not offered: with a shared secret every resource server that checks a token could also mint one (" + want + ")"
+	case "PS256", "PS384", "PS512":
+		return strconv.Quote(alg) + " is not offered: it costs the same RSA signature as RS256, which more resource servers accept (" + want + ")"
+	case "NONE":
+		return "unsigned tokens are never issued (" + want + ")"
+	}
+	for _, a := range algs {
+		if strings.EqualFold(a, alg) {
+			return strconv.Quote(alg) + " is spelled " + a + " (JOSE algorithm names are case-sensitive)"
+		}
+	}
+	return strconv.Quote(alg) + " is not a supported signing algorithm (" + want + ")"
 }
 
 // checkScope enforces RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).

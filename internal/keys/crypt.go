@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -20,8 +19,9 @@ import (
 	"github.com/latch-auth/latch/internal/store"
 )
 
-// Algorithm is the only signing algorithm latch uses.
-const Algorithm = "RS256"
+// Algorithm is the algorithm of ID tokens and everything else latch signs,
+// and the default for access tokens.
+const Algorithm = RS256
 
 // rsaBits is the modulus size of new keys.
 const rsaBits = 2048
@@ -92,15 +92,16 @@ func newAEAD(kek []byte) (cipher.AEAD, error) {
 	return aead, nil
 }
 
-// generate makes a new RSA key and its stored form. The kid is the RFC 7638
-// JWK thumbprint (SHA-256, base64url), so it is unique and needs no
-// coordination between instances.
-func generate(kek []byte, now, notBefore time.Time) (*store.SigningKey, *rsa.PrivateKey, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
+// generate makes a new key for alg and its stored form. The kid is the
+// RFC 7638 JWK thumbprint (SHA-256, base64url), so it is unique and needs
+// no coordination between instances. Every algorithm's private key is
+// stored the same way: PKCS#8 DER sealed under the KEK.
+func generate(kek []byte, alg string, now, notBefore time.Time) (*store.SigningKey, crypto.Signer, error) {
+	priv, err := newPrivateKey(alg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keys: generate RSA key: %w", err)
+		return nil, nil, err
 	}
-	pub := jose.JSONWebKey{Key: &priv.PublicKey, Algorithm: Algorithm, Use: "sig"}
+	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
 	tp, err := pub.Thumbprint(crypto.SHA256)
 	if err != nil {
 		return nil, nil, fmt.Errorf("keys: thumbprint: %w", err)
@@ -120,7 +121,7 @@ func generate(kek []byte, now, notBefore time.Time) (*store.SigningKey, *rsa.Pri
 	}
 	return &store.SigningKey{
 		ID:               pub.KeyID,
-		Algorithm:        Algorithm,
+		Algorithm:        alg,
 		EncryptedPrivate: sealed,
 		PublicJWK:        pubJSON,
 		CreatedAt:        now,
@@ -128,9 +129,9 @@ func generate(kek []byte, now, notBefore time.Time) (*store.SigningKey, *rsa.Pri
 	}, priv, nil
 }
 
-// decrypt opens a stored key and checks that it is an RSA key.
-func decrypt(kek []byte, k *store.SigningKey) (*rsa.PrivateKey, error) {
-	if k.Algorithm != Algorithm {
+// decrypt opens a stored key and checks that it is a key of its algorithm.
+func decrypt(kek []byte, k *store.SigningKey) (crypto.Signer, error) {
+	if !Supported(k.Algorithm) {
 		return nil, fmt.Errorf("signing key %s: unsupported algorithm %q", k.ID, k.Algorithm)
 	}
 	der, err := open(kek, k.ID, k.EncryptedPrivate)
@@ -141,11 +142,10 @@ func decrypt(kek []byte, k *store.SigningKey) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: parse private key: %w", k.ID, err)
 	}
-	priv, ok := parsed.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("signing key %s: %T is not an RSA key", k.ID, parsed)
+	if !checkKeyType(k.Algorithm, parsed) {
+		return nil, fmt.Errorf("signing key %s: %T is not a %s key", k.ID, parsed, k.Algorithm)
 	}
-	return priv, nil
+	return parsed.(crypto.Signer), nil
 }
 
 func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -2,6 +2,11 @@ package keys
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"errors"
 	"testing"
 	"time"
@@ -73,24 +78,52 @@ func TestDeriveKEK(t *testing.T) {
 
 func TestGenerateDecrypt(t *testing.T) {
 	kek, _ := deriveKEK(testMaster)
-	now := time.Now()
-	rec, priv, err := generate(kek, now, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.ID) != 43 || rec.Algorithm != "RS256" || priv.N.BitLen() != 2048 {
-		t.Fatalf("generate: kid %q alg %q bits %d", rec.ID, rec.Algorithm, priv.N.BitLen())
-	}
-	got, err := decrypt(kek, rec)
-	if err != nil || !got.Equal(priv) {
-		t.Fatalf("decrypt: %v (equal %v)", err, err == nil && got.Equal(priv))
-	}
 	otherKEK, _ := deriveKEK(otherMaster)
-	if _, err := decrypt(otherKEK, rec); !errors.Is(err, ErrWrongSecret) {
-		t.Fatalf("decrypt with other secret: %v, want ErrWrongSecret", err)
+	tests := []struct {
+		alg      string
+		keyCheck func(crypto.Signer) bool
+	}{
+		{RS256, func(k crypto.Signer) bool { r, ok := k.(*rsa.PrivateKey); return ok && r.N.BitLen() == 2048 }},
+		{ES256, func(k crypto.Signer) bool { e, ok := k.(*ecdsa.PrivateKey); return ok && e.Curve == elliptic.P256() }},
+		{EdDSA, func(k crypto.Signer) bool { _, ok := k.(ed25519.PrivateKey); return ok }},
 	}
-	want := "signing key " + rec.ID + " cannot be decrypted: wrong LATCH_SECRET or secret file?"
-	if _, err := decrypt(otherKEK, rec); err == nil || err.Error() != want {
-		t.Fatalf("error text = %q, want %q", err, want)
+	for _, tt := range tests {
+		t.Run(tt.alg, func(t *testing.T) {
+			now := time.Now()
+			rec, priv, err := generate(kek, tt.alg, now, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.ID) != 43 || rec.Algorithm != tt.alg || !tt.keyCheck(priv) {
+				t.Fatalf("generate: kid %q alg %q key %T", rec.ID, rec.Algorithm, priv)
+			}
+			got, err := decrypt(kek, rec)
+			type equaler interface{ Equal(crypto.PrivateKey) bool }
+			if err != nil || !got.(equaler).Equal(priv) {
+				t.Fatalf("decrypt: %v (equal %v)", err, err == nil && got.(equaler).Equal(priv))
+			}
+			if _, err := decrypt(otherKEK, rec); !errors.Is(err, ErrWrongSecret) {
+				t.Fatalf("decrypt with other secret: %v, want ErrWrongSecret", err)
+			}
+			want := "signing key " + rec.ID + " cannot be decrypted: wrong LATCH_SECRET or secret file?"
+			if _, err := decrypt(otherKEK, rec); err == nil || err.Error() != want {
+				t.Fatalf("error text = %q, want %q", err, want)
+			}
+			// A row whose algorithm column does not match its key, or
+			// names an algorithm latch does not sign with, is refused.
+			for _, alg := range []string{RS256, ES256, EdDSA, "PS256", "HS256", ""} {
+				if alg == tt.alg {
+					continue
+				}
+				bad := *rec
+				bad.Algorithm = alg
+				if _, err := decrypt(kek, &bad); err == nil {
+					t.Errorf("decrypt accepted a %s key stored as %q", tt.alg, alg)
+				}
+			}
+		})
+	}
+	if _, _, err := generate(kek, "HS256", time.Now(), time.Now()); err == nil {
+		t.Fatal("generate made an HS256 key")
 	}
 }

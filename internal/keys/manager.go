@@ -3,7 +3,7 @@ package keys
 import (
 	"cmp"
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,6 +79,9 @@ type Manager struct {
 	opts Options
 	set  atomic.Pointer[keySet]
 	mu   sync.Mutex // serialises Refresh
+	// ensureMu serialises Ensure, so concurrent callers that find the same
+	// algorithm without a key create one key, not one each.
+	ensureMu sync.Mutex
 	// verified caches the payloads of tokens Verify accepted (verifycache.go).
 	verified verifiedCache
 }
@@ -86,15 +89,17 @@ type Manager struct {
 // material is the decrypted, immutable part of a key, shared between key sets
 // so a Refresh that changes only expiries re-decrypts nothing.
 type material struct {
-	priv  *rsa.PrivateKey
-	jwk   jose.JSONWebKey // public half with kid, alg, use
-	jwt   jose.Signer     // typ "JWT"; go-jose signers are safe for concurrent use
-	typed sync.Map        // other typ values: string -> jose.Signer
+	alg   string // RS256, ES256 or EdDSA
+	priv  crypto.Signer
+	pub   crypto.PublicKey // what Verify checks signatures with
+	jwk   jose.JSONWebKey  // public half with kid, alg, use
+	jwt   jose.Signer      // typ "JWT"; go-jose signers are safe for concurrent use
+	typed sync.Map         // other typ values: string -> jose.Signer
 }
 
 // entry is one key's schedule plus, once decrypted, its material.
 type entry struct {
-	id                              string
+	id, alg                         string
 	createdAt, notBefore, expiresAt time.Time
 	*material
 }
@@ -104,10 +109,13 @@ func (e *entry) published(now time.Time) bool {
 	return e.expiresAt.IsZero() || e.expiresAt.After(now)
 }
 
-// keySet is an immutable snapshot of the keys, sorted by (NotBefore,
-// CreatedAt, ID), with a lazily built JWKS document.
+// keySet is an immutable snapshot of the keys, sorted by (algorithm,
+// NotBefore, CreatedAt, ID), with a lazily built JWKS document. Each
+// algorithm has its own schedule: byAlg[algIndex(alg)] is its run of
+// entries, on which current() picks its signing key.
 type keySet struct {
 	entries []*entry
+	byAlg   [len(algs)][]*entry
 	byID    map[string]*entry
 	jwks    atomic.Pointer[jwksDoc]
 }
@@ -127,36 +135,69 @@ func NewManager(st store.Store, master []byte, opts Options) *Manager {
 	return m
 }
 
-// Init loads the keys, creating the first one when the store has none, and
-// decrypts them all. A key that does not decrypt fails with an error wrapping
+// Init loads the keys, creating the first RS256 key when the store has
+// none (and the first key of each of algs, see Ensure), and decrypts them
+// all. A key that does not decrypt fails with an error wrapping
 // ErrWrongSecret.
-func (m *Manager) Init(ctx context.Context) error {
+func (m *Manager) Init(ctx context.Context, algs ...string) error {
+	return m.Ensure(ctx, append([]string{RS256}, algs...)...)
+}
+
+// Ensure makes sure each of algs has a published key, creating the first
+// key of an algorithm that has none (it signs at once: no token of that
+// algorithm exists yet, and clients look unknown kids up again), then
+// refreshes the key set. Call it before a configuration that names a new
+// algorithm is used (start, SIGHUP); it is cheap when nothing is missing.
+func (m *Manager) Ensure(ctx context.Context, algs ...string) error {
 	if m.err != nil {
 		return m.err
 	}
+	for _, alg := range algs {
+		if !Supported(alg) {
+			return fmt.Errorf("keys: unsupported algorithm %q", alg)
+		}
+	}
+	m.ensureMu.Lock()
+	defer m.ensureMu.Unlock()
 	recs, err := m.st.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("keys: list signing keys: %w", err)
 	}
-	if len(recs) == 0 {
-		if err := m.createFirst(ctx); err != nil {
+	now := m.opts.Now()
+	done := map[string]bool{}
+	for _, alg := range algs {
+		if done[alg] || hasPublished(recs, alg, now) {
+			continue
+		}
+		done[alg] = true
+		if err := m.createFirst(ctx, alg); err != nil {
 			return err
 		}
 	}
 	return m.Refresh(ctx)
 }
 
-// createFirst creates the first key. Instances starting together on one
-// empty database may each generate one. Generation takes a while, so each
-// looks again just before inserting and drops its key if another appeared.
-// Those that still insert re-read the keys and withdraw their own unless the
-// current-key rule picks it. The rule is a total order, so the largest key is
-// never withdrawn; any other survivor is retired by Refresh (see
-// retireDuplicates), and every instance signs with the same key after
+// hasPublished reports whether recs hold a key of alg published at now.
+func hasPublished(recs []store.SigningKey, alg string, now time.Time) bool {
+	for _, r := range recs {
+		if r.Algorithm == alg && (r.ExpiresAt.IsZero() || r.ExpiresAt.After(now)) {
+			return true
+		}
+	}
+	return false
+}
+
+// createFirst creates the first key of alg. Instances starting together on
+// one empty database may each generate one. Generation takes a while, so
+// each looks again just before inserting and drops its key if another
+// appeared. Those that still insert re-read the keys and withdraw their own
+// unless the current-key rule picks it. The rule is a total order, so the
+// largest key is never withdrawn; any other survivor is retired by Refresh
+// (see retireDuplicates), and every instance signs with the same key after
 // Refresh.
-func (m *Manager) createFirst(ctx context.Context) error {
+func (m *Manager) createFirst(ctx context.Context, alg string) error {
 	now := m.opts.Now()
-	rec, _, err := generate(m.kek, now, now)
+	rec, _, err := generate(m.kek, alg, now, now)
 	if err != nil {
 		return err
 	}
@@ -164,21 +205,21 @@ func (m *Manager) createFirst(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keys: list signing keys: %w", err)
 	}
-	if len(recs) > 0 {
+	if hasPublished(recs, alg, m.opts.Now()) {
 		return nil // another instance won while we generated
 	}
 	if err := m.st.CreateSigningKey(ctx, rec); err != nil {
 		return fmt.Errorf("keys: create signing key: %w", err)
 	}
-	m.opts.Logger.Info("created signing key", "kid", rec.ID)
+	m.opts.Logger.Info("created signing key", "kid", rec.ID, "alg", alg)
 	if recs, err = m.st.ListSigningKeys(ctx); err != nil {
 		return fmt.Errorf("keys: list signing keys: %w", err)
 	}
-	cur := current(newEntries(recs), m.opts.Now())
+	cur := current(ofAlg(newEntries(recs), alg), m.opts.Now())
 	if cur == nil || cur.id == rec.ID {
 		return nil
 	}
-	m.opts.Logger.Info("another instance created the first signing key; withdrawing ours", "kid", rec.ID, "using", cur.id)
+	m.opts.Logger.Info("another instance created the first signing key; withdrawing ours", "kid", rec.ID, "alg", alg, "using", cur.id)
 	if err := m.st.SetSigningKeyExpiry(ctx, rec.ID, rec.CreatedAt.Add(-time.Second)); err != nil {
 		m.opts.Logger.Warn("withdraw duplicate signing key", "kid", rec.ID, "err", err)
 		return nil
@@ -190,24 +231,27 @@ func (m *Manager) createFirst(ctx context.Context) error {
 }
 
 // retireDuplicates gives an expiry to every key that has started, is not
-// current and has none. Rotate keeps "one unexpired started key" true; only
+// current for its algorithm and has none. Rotate keeps "one unexpired
+// started key per algorithm" true; only
 // a first-start race (or a Rotate cut short) breaks it, and this repairs it
 // so the extra key eventually leaves the JWKS. Instances that have not yet
 // refreshed may still sign with it, hence RefreshInterval on top of
 // RetireAfter. Failures are logged: the set is still correct to serve.
 func (m *Manager) retireDuplicates(ctx context.Context, ks *keySet) {
 	now := m.opts.Now()
-	cur := current(ks.entries, now)
-	for _, e := range ks.entries {
-		if e == cur || !e.expiresAt.IsZero() || e.notBefore.After(now) {
-			continue
+	for _, es := range ks.byAlg {
+		cur := current(es, now)
+		for _, e := range es {
+			if e == cur || !e.expiresAt.IsZero() || e.notBefore.After(now) {
+				continue
+			}
+			at := now.Add(m.opts.RefreshInterval + m.opts.RetireAfter)
+			if err := m.st.SetSigningKeyExpiry(ctx, e.id, at); err != nil {
+				m.opts.Logger.Warn("retire superseded signing key", "kid", e.id, "err", err)
+				continue
+			}
+			m.opts.Logger.Info("retiring superseded signing key", "kid", e.id, "alg", e.alg, "expires_at", at)
 		}
-		at := now.Add(m.opts.RefreshInterval + m.opts.RetireAfter)
-		if err := m.st.SetSigningKeyExpiry(ctx, e.id, at); err != nil {
-			m.opts.Logger.Warn("retire superseded signing key", "kid", e.id, "err", err)
-			continue
-		}
-		m.opts.Logger.Info("retiring superseded signing key", "kid", e.id, "expires_at", at)
 	}
 }
 
@@ -235,13 +279,21 @@ func (m *Manager) Refresh(ctx context.Context) error {
 		return nil
 	}
 	ks := &keySet{entries: newEntries(recs), byID: make(map[string]*entry, len(recs))}
-	for i, e := range ks.entries {
+	rec := make(map[string]*store.SigningKey, len(recs))
+	for i := range recs {
+		rec[recs[i].ID] = &recs[i]
+	}
+	for _, e := range ks.entries {
 		if old != nil && old.byID[e.id] != nil {
 			e.material = old.byID[e.id].material
-		} else if e.material, err = m.decrypt(&recs[i]); err != nil {
+		} else if e.material, err = m.decrypt(rec[e.id]); err != nil {
 			return err
 		}
 		ks.byID[e.id] = e
+	}
+	for _, run := range byAlgorithm(ks.entries) {
+		// decrypt refused any algorithm outside algs.
+		ks.byAlg[algIndex(run[0].alg)] = run
 	}
 	m.set.Store(ks)
 	m.retireDuplicates(ctx, ks)
@@ -254,24 +306,26 @@ func (m *Manager) decrypt(rec *store.SigningKey) (*material, error) {
 	if err != nil {
 		return nil, err
 	}
-	mat := &material{priv: priv, jwk: jose.JSONWebKey{Key: &priv.PublicKey, KeyID: rec.ID, Algorithm: Algorithm, Use: "sig"}}
-	if mat.jwt, err = newSigner(priv, rec.ID, "JWT"); err != nil {
+	pub := priv.Public()
+	mat := &material{alg: rec.Algorithm, priv: priv, pub: pub,
+		jwk: jose.JSONWebKey{Key: pub, KeyID: rec.ID, Algorithm: rec.Algorithm, Use: "sig"}}
+	if mat.jwt, err = newSigner(mat.alg, priv, rec.ID, "JWT"); err != nil {
 		return nil, err
 	}
 	return mat, nil
 }
 
-func newSigner(priv *rsa.PrivateKey, kid, typ string) (jose.Signer, error) {
+func newSigner(alg string, priv crypto.Signer, kid, typ string) (jose.Signer, error) {
 	opts := &jose.SignerOptions{}
 	if typ != "" {
 		opts = opts.WithType(jose.ContentType(typ))
 	}
-	key, err := rsaSigningKey(priv)
+	key, err := signingKeyFor(alg, priv)
 	if err != nil {
 		return nil, fmt.Errorf("keys: signer for %s: %w", kid, err)
 	}
 	// A JSONWebKey with a KeyID makes go-jose put "kid" in the header.
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: joseAlg(alg), Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("keys: signer for %s: %w", kid, err)
 	}
@@ -308,19 +362,33 @@ func (m *Manager) tick(ctx context.Context) {
 	}
 }
 
-// newEntries converts store rows to entries sorted by (NotBefore,
-// CreatedAt, ID), without material.
+// newEntries converts store rows to entries sorted by (algorithm,
+// NotBefore, CreatedAt, ID), without material.
 func newEntries(recs []store.SigningKey) []*entry {
 	es := make([]*entry, len(recs))
 	for i, r := range recs {
-		es[i] = &entry{id: r.ID, createdAt: r.CreatedAt, notBefore: r.NotBefore, expiresAt: r.ExpiresAt}
+		es[i] = &entry{id: r.ID, alg: r.Algorithm, createdAt: r.CreatedAt, notBefore: r.NotBefore, expiresAt: r.ExpiresAt}
 	}
 	return sortEntries(es)
 }
 
-// sortEntries sorts es in place by (NotBefore, CreatedAt, ID) and returns it.
+// sortEntries sorts es in place by (algorithm, NotBefore, CreatedAt, ID)
+// and returns it. Algorithms go in algs order (RS256 first); an unknown
+// one, which only List meets, goes last.
 func sortEntries(es []*entry) []*entry {
+	rank := func(alg string) int {
+		if i := algIndex(alg); i >= 0 {
+			return i
+		}
+		return len(algs)
+	}
 	slices.SortFunc(es, func(a, b *entry) int {
+		if c := cmp.Compare(rank(a.alg), rank(b.alg)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.alg, b.alg); c != 0 {
+			return c
+		}
 		if c := a.notBefore.Compare(b.notBefore); c != 0 {
 			return c
 		}
@@ -330,6 +398,30 @@ func sortEntries(es []*entry) []*entry {
 		return cmp.Compare(a.id, b.id)
 	})
 	return es
+}
+
+// byAlgorithm splits es, sorted by sortEntries, into one run per algorithm.
+func byAlgorithm(es []*entry) [][]*entry {
+	var runs [][]*entry
+	for start := 0; start < len(es); {
+		end := start + 1
+		for end < len(es) && es[end].alg == es[start].alg {
+			end++
+		}
+		runs = append(runs, es[start:end:end])
+		start = end
+	}
+	return runs
+}
+
+// ofAlg returns the run of alg's entries in es (sorted by sortEntries).
+func ofAlg(es []*entry, alg string) []*entry {
+	for _, run := range byAlgorithm(es) {
+		if run[0].alg == alg {
+			return run
+		}
+	}
+	return nil
 }
 
 // same reports whether recs describe exactly the keys and schedule of ks.
@@ -346,7 +438,8 @@ func (ks *keySet) same(recs []store.SigningKey) bool {
 	return true
 }
 
-// current returns the signing key at now: the published key with the latest
+// current returns the signing key at now among es, the keys of one
+// algorithm: the published key with the latest
 // NotBefore <= now (ties: latest CreatedAt, then largest ID). If every
 // published key starts in the future (clock skew), the earliest one, since
 // it is already in the JWKS. Nil when nothing is published.

@@ -24,7 +24,7 @@ func TestFirstStartRace(t *testing.T) {
 			clk := newClock()
 			st := &memKeys{}
 			st.beforeCreate = func() {
-				other, _, err := generate(kek, clk.Now(), clk.Now())
+				other, _, err := generate(kek, RS256, clk.Now(), clk.Now())
 				if err != nil {
 					t.Error(err)
 					return

@@ -112,7 +112,7 @@ func TestVerifyRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	parts := strings.Split(good, ".")
-	pub := m.set.Load().byID[kid].priv.PublicKey
+	pub := *m.set.Load().byID[kid].pub.(*rsa.PublicKey)
 
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -24,6 +24,7 @@ type verifiedCache struct {
 
 type verifiedToken struct {
 	kid     string
+	alg     string // the header's alg, which Verify checked is the key's
 	payload []byte
 }
 

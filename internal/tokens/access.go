@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latch-auth/latch/internal/keys"
 	"github.com/latch-auth/latch/internal/session"
 	"github.com/latch-auth/latch/internal/store"
 )
@@ -58,9 +59,10 @@ type AccessToken struct {
 	ExpiresIn time.Duration
 }
 
-// AccessToken mints an access token. With an audience it is an RS256 JWT
-// (aud = [audience, issuer+"userinfo"] when openid is granted, else the
-// audience alone; lifetime = the API's token_lifetime); without one it is an
+// AccessToken mints an access token. With an audience it is a JWT signed
+// with the API's signing_alg (RS256, ES256 or EdDSA; aud = [audience,
+// issuer+"userinfo"] when openid is granted, else the audience alone;
+// lifetime = the API's token_lifetime); without one it is an
 // opaque 256-bit token stored hashed, good only at /userinfo, lasting
 // lifetimes.access_token.
 func (i *Issuer) AccessToken(ctx context.Context, req AccessTokenRequest) (AccessToken, error) {
@@ -97,15 +99,31 @@ func (i *Issuer) AccessToken(ctx context.Context, req AccessTokenRequest) (Acces
 	if HasScope(req.Scope, ScopeOpenID) && req.GrantType != GrantClientCredentials {
 		aud = append(aud, UserinfoURL(cfg.Issuer))
 	}
-	tok, err := i.keys.Sign(AccessClaims{
+	tok, err := i.signAccess(ctx, AccessClaims{
 		Issuer: cfg.Issuer, Subject: sub, Audience: aud,
 		IssuedAt: now.Unix(), Expiry: now.Add(life).Unix(),
 		Scope: req.Scope, AuthorizedParty: req.ClientID, GrantType: gty(req.GrantType),
-	})
+	}, api.SigningAlg)
 	if err != nil {
 		return AccessToken{}, fmt.Errorf("tokens: sign access token: %w", err)
 	}
 	return AccessToken{Value: tok, ExpiresIn: life}, nil
+}
+
+// signAccess signs access-token claims with alg. latch serve creates a
+// key for every configured algorithm before a configuration naming it is
+// used (keys.Manager.Ensure at start and on SIGHUP); should a key still be
+// missing (an embedder that skipped Ensure), it is created here once
+// rather than failing the request or signing with another algorithm than
+// the resource server expects.
+func (i *Issuer) signAccess(ctx context.Context, c AccessClaims, alg string) (string, error) {
+	tok, err := i.keys.SignWithAlg(c, "JWT", alg)
+	if errors.Is(err, keys.ErrNoSigningKey) && alg != "" && alg != keys.RS256 {
+		if err = i.keys.Ensure(ctx, alg); err == nil {
+			tok, err = i.keys.SignWithAlg(c, "JWT", alg)
+		}
+	}
+	return tok, err
 }
 
 // UserinfoURL is the audience a JWT access token must carry to be accepted
@@ -120,6 +138,10 @@ type AccessInfo struct {
 	ClientID string
 	Scope    string
 	Opaque   bool
+	// User is, for an opaque token, its user as read in the same statement
+	// as the token (store.GetAccessTokenUser, Blocks counted against
+	// rate_limits.brute_force_threshold); nil for a JWT.
+	User *store.UserState
 }
 
 // maxTokenLen bounds what is parsed or hashed: latch's JWTs are well under
@@ -127,7 +149,7 @@ type AccessInfo struct {
 const maxTokenLen = 8 << 10
 
 // CheckAccessToken validates a token presented at /userinfo: an opaque token
-// must be stored, unrevoked and unexpired; a JWT must be signed by a
+// must be stored, unrevoked and unexpired, and its user must exist; a JWT must be signed by a
 // published key, issued by this issuer, unexpired, and have the userinfo URL
 // among its audiences (client_credentials tokens never do). Failures wrap
 // ErrInvalidToken or ErrExpiredToken.
@@ -137,14 +159,16 @@ func (i *Issuer) CheckAccessToken(ctx context.Context, token string) (*AccessInf
 	}
 	now := i.now()
 	if strings.Count(token, ".") != 2 {
-		at, err := i.st.GetAccessToken(ctx, store.HashToken(token), now)
+		// The token and its user in one statement: /userinfo needs both,
+		// and a token whose user is gone is not valid either.
+		at, us, err := i.st.GetAccessTokenUser(ctx, store.HashToken(token), now, i.cfg().RateLimits.BruteForceThreshold)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrInvalidToken
 		}
 		if err != nil {
 			return nil, fmt.Errorf("tokens: look up access token: %w", err)
 		}
-		return &AccessInfo{UserID: at.UserID, ClientID: at.ClientID, Scope: at.Scope, Opaque: true}, nil
+		return &AccessInfo{UserID: at.UserID, ClientID: at.ClientID, Scope: at.Scope, Opaque: true, User: us}, nil
 	}
 	cfg := i.cfg()
 	var c AccessClaims
@@ -165,8 +189,8 @@ func (i *Issuer) CheckAccessToken(ctx context.Context, token string) (*AccessInf
 }
 
 // CheckIDTokenHint validates an id_token_hint (OIDC RP-Initiated Logout 1.0
-// §2): signed by a published key, issued by this issuer, for one of its
-// clients. An expired hint
+// §2): signed RS256 (as every ID token latch issues) by a published key,
+// issued by this issuer, for one of its clients. An expired hint
 // is accepted, as the specification allows, because logout commonly happens
 // after the ID token expired.
 func (i *Issuer) CheckIDTokenHint(token string) (*IDClaims, error) {
@@ -174,7 +198,7 @@ func (i *Issuer) CheckIDTokenHint(token string) (*IDClaims, error) {
 		return nil, ErrInvalidToken
 	}
 	var c IDClaims
-	if err := i.keys.Verify(token, &c); err != nil {
+	if err := i.keys.VerifyAlg(token, keys.RS256, &c); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	// An ID token's audience is one client; a JWT access token's is an API

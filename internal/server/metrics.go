@@ -72,31 +72,31 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
 
 // counter returns the request counter of one (route, method, code).
 func (m *metrics) counter(route, method string, status int) prometheus.Counter {
-	k := seriesKey{route, method, status}
-	if c, ok := m.counters.Load(k); ok {
-		return c.(prometheus.Counter)
-	}
-	c := m.requests.WithLabelValues(route, method, strconv.Itoa(status))
-	if m.cached.Load() < maxCachedSeries {
-		if _, loaded := m.counters.LoadOrStore(k, c); !loaded {
-			m.cached.Add(1)
-		}
-	}
-	return c
+	return cachedSeries(m, &m.counters, seriesKey{route, method, status}, func() prometheus.Counter {
+		return m.requests.WithLabelValues(route, method, strconv.Itoa(status))
+	})
 }
 
 // observer returns the duration histogram of a route.
 func (m *metrics) observer(route string) prometheus.Observer {
-	if o, ok := m.observers.Load(route); ok {
-		return o.(prometheus.Observer)
+	return cachedSeries(m, &m.observers, route, func() prometheus.Observer {
+		return m.duration.WithLabelValues(route)
+	})
+}
+
+// cachedSeries returns cache's series for k, looking it up with lookup and
+// keeping it while fewer than maxCachedSeries are kept.
+func cachedSeries[K comparable, V any](m *metrics, cache *sync.Map, k K, lookup func() V) V {
+	if v, ok := cache.Load(k); ok {
+		return v.(V)
 	}
-	o := m.duration.WithLabelValues(route)
+	v := lookup()
 	if m.cached.Load() < maxCachedSeries {
-		if _, loaded := m.observers.LoadOrStore(route, o); !loaded {
+		if _, loaded := cache.LoadOrStore(k, v); !loaded {
 			m.cached.Add(1)
 		}
 	}
-	return o
+	return v
 }
 
 // handler serves the registry in the Prometheus text format.

@@ -3,20 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/latch-auth/latch/internal/store"
 )
-
-// qualified prefixes every column of a column list with a table alias.
-func qualified(alias, cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, p := range parts {
-		parts[i] = alias + "." + strings.TrimSpace(p)
-	}
-	return strings.Join(parts, ", ")
-}
 
 // hasBlocksSQL is the UserState.Blocks test for the user aliased u: a
 // probe of login_failures' primary key (account_key, ip), with the same
@@ -26,10 +16,10 @@ const hasBlocksSQL = `EXISTS (SELECT 1 FROM login_failures f
 
 var (
 	getAccessTokenUserSQL = `SELECT t.hash, t.grant_id, t.client_id, t.user_id, t.scope,
-		t.created_at, t.expires_at, ` + qualified("u", userCols) + `, ` + hasBlocksSQL + `
+		t.created_at, t.expires_at, ` + store.QualifiedColumns("u", userCols) + `, ` + hasBlocksSQL + `
 		FROM access_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2`
-	getUserStateSQL = `SELECT ` + qualified("u", userCols) + `, ` + hasBlocksSQL + `
+	getUserStateSQL = `SELECT ` + store.QualifiedColumns("u", userCols) + `, ` + hasBlocksSQL + `
 		FROM users u WHERE u.id = ?1`
 )
 

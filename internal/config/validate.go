@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"net"
 	"net/url"
 	"regexp"
@@ -129,6 +131,9 @@ func (c *Config) validateTenant(p *problems) {
 	}
 }
 
+// MaxAccessTokenLifetime is the longest lifetimes.access_token accepted.
+const MaxAccessTokenLifetime = 30 * 24 * time.Hour
+
 func (c *Config) validateLifetimes(p *problems) {
 	l := c.Lifetimes
 	positive := []struct {
@@ -149,6 +154,12 @@ func (c *Config) validateLifetimes(p *problems) {
 		if f.d <= 0 {
 			p.addf(f.field, "must be positive, not %s", f.d)
 		}
+	}
+	// Opaque access tokens are sealed, not stored; a revoked grant is
+	// remembered for store.RevokedGrantRetention (31 days), so no opaque
+	// token may outlive that. Auth0 caps access tokens at 30 days too.
+	if l.AccessToken.D() > MaxAccessTokenLifetime {
+		p.addf("lifetimes.access_token", "%s is longer than the maximum, %s (30 days)", l.AccessToken, MaxAccessTokenLifetime)
 	}
 	if l.RefreshReuseLeeway < 0 {
 		p.add("lifetimes.refresh_reuse_leeway", "must not be negative")

@@ -51,6 +51,7 @@ func TestValidationRules(t *testing.T) {
 		// lifetimes
 		{"session idle > max", "lifetimes: { session_idle: 200h }\n", nil, "lifetimes.session_idle", "longer than session_max"},
 		{"refresh idle > max", "lifetimes: { refresh_idle: 800h }\n", nil, "lifetimes.refresh_idle", "longer than refresh_max"},
+		{"access token > 30 days", "lifetimes: { access_token: 721h }\n", nil, "lifetimes.access_token", "longer than the maximum"},
 		// connections
 		{"connection no name", "connections: [{ type: database }]\n", nil, "connections[0].name", "required"},
 		{"connection duplicate", "connections: [{ name: a }, { name: a }]\n", nil, "connections[1].name", `duplicate "a" (also connections[0])`},

@@ -84,6 +84,11 @@ type Manager struct {
 	ensureMu sync.Mutex
 	// verified caches the payloads of tokens Verify accepted (verifycache.go).
 	verified verifiedCache
+	// opened caches the payloads of sealed tokens Open accepted.
+	opened verifiedCache
+	// sealer seals opaque access tokens (sealed.go); nil when the master
+	// secret is unusable (err says why).
+	sealer *sealer
 }
 
 // material is the decrypted, immutable part of a key, shared between key sets
@@ -132,6 +137,9 @@ type jwksDoc struct {
 func NewManager(st store.Store, master []byte, opts Options) *Manager {
 	m := &Manager{st: st, opts: opts.withDefaults()}
 	m.kek, m.err = deriveKEK(master)
+	if m.err == nil {
+		m.sealer, m.err = newSealer(master)
+	}
 	return m
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/latch-auth/latch/internal/session"
 	"github.com/latch-auth/latch/internal/store"
 	"github.com/latch-auth/latch/internal/store/sqlite"
+	"github.com/latch-auth/latch/internal/tokens"
 	"github.com/latch-auth/latch/internal/users"
 )
 
@@ -30,6 +31,7 @@ import (
 type benchEnv struct {
 	h    http.Handler
 	st   store.Store
+	iss  *tokens.Issuer
 	user *store.User
 	now  time.Time
 }
@@ -65,7 +67,8 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	h := server.New(server.Deps{
 		Config: func() *config.Config { return cfg }, Store: st, Keys: km, Passwords: hasher, Logger: log,
 	})
-	return &benchEnv{h: h, st: st, user: u, now: now}
+	iss := tokens.NewIssuer(func() *config.Config { return cfg }, km, st, nil)
+	return &benchEnv{h: h, st: st, iss: iss, user: u, now: now}
 }
 
 // serve runs one request through the handler and checks the status.
@@ -107,8 +110,20 @@ func BenchmarkHandlerDiscovery(b *testing.B) {
 	}
 }
 
-// accessToken stores an opaque access token for the benchmark user.
+// accessToken mints a (sealed) opaque access token for the benchmark user.
 func (e *benchEnv) accessToken(b *testing.B) string {
+	at, err := e.iss.AccessToken(context.Background(), tokens.AccessTokenRequest{
+		UserID: e.user.ID, ClientID: "spa", Scope: "openid profile email",
+		GrantType: tokens.GrantAuthorizationCode, GrantID: "g",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return at.Value
+}
+
+// storedAccessToken stores an opaque access token as earlier versions did.
+func (e *benchEnv) storedAccessToken(b *testing.B) string {
 	v := session.NewToken()
 	if err := e.st.CreateAccessToken(context.Background(), &store.AccessToken{
 		Hash: store.HashToken(v), GrantID: "g", ClientID: "spa", UserID: e.user.ID,
@@ -122,6 +137,15 @@ func (e *benchEnv) accessToken(b *testing.B) string {
 func BenchmarkHandlerUserinfoOpaque(b *testing.B) {
 	e := newBenchEnv(b)
 	auth := "Bearer " + e.accessToken(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.serve(b, newReq("GET", "/userinfo", "", "Authorization", auth), 200)
+	}
+}
+
+func BenchmarkHandlerUserinfoStored(b *testing.B) {
+	e := newBenchEnv(b)
+	auth := "Bearer " + e.storedAccessToken(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		e.serve(b, newReq("GET", "/userinfo", "", "Authorization", auth), 200)

@@ -34,8 +34,8 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 	if r.str("token_type") != "Bearer" || r.json["expires_in"] != float64(86400) || r.str("scope") != fullScope {
 		t.Errorf("answer = %v", r.json)
 	}
-	if at := r.str("access_token"); strings.Count(at, ".") != 0 {
-		t.Errorf("access token without audience should be opaque, got %q", at)
+	if at := r.str("access_token"); strings.Count(at, ".") != 4 {
+		t.Errorf("access token without audience should be opaque (sealed: a compact JWE), got %q", at)
 	}
 	c := e.claims(r.str("id_token"))
 	want := map[string]any{

@@ -121,6 +121,12 @@ type RefreshToken struct {
 	RevokedAt       time.Time // zero unless the family was revoked
 }
 
+// RevokedGrantRetention is how long RevokeGrant remembers a revoked grant
+// for GetGrantUserState: longer than any access token lives (config
+// accepts lifetimes.access_token up to 30 days, as Auth0 does), so every
+// sealed token of a revoked grant expires before the grant is forgotten.
+const RevokedGrantRetention = 31 * 24 * time.Hour
+
 // AccessToken is an opaque access token (no audience), good only at
 // /userinfo. Hash is the hex SHA-256 of the token value.
 type AccessToken struct {
@@ -245,11 +251,18 @@ type Store interface {
 	// and ErrTokenReused returned. Unknown, revoked or expired: ErrNotFound.
 	// Of concurrent callers with leeway 0, exactly one wins.
 	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken, now time.Time, leeway time.Duration) (*RefreshToken, error)
-	// RevokeGrant revokes every refresh token of the family and every opaque
-	// access token with that grant id. Revoking an unknown grant is not an error.
+	// RevokeGrant revokes every refresh token of the family and every
+	// stored opaque access token with that grant id, and remembers the
+	// grant as revoked for RevokedGrantRetention (GetGrantUserState), which
+	// refuses the sealed opaque tokens that carry its id. Revoking an
+	// unknown grant is not an error; revoking one again keeps the first
+	// time.
 	RevokeGrant(ctx context.Context, grantID string, now time.Time) error
 
-	// CreateAccessToken inserts an opaque access token.
+	// CreateAccessToken inserts an opaque access token. latch no longer
+	// stores the opaque tokens it issues (they are sealed, see
+	// GetGrantUserState); stored ones, issued by earlier versions, are
+	// still read until they expire.
 	CreateAccessToken(ctx context.Context, t *AccessToken) error
 	// GetAccessToken returns an unrevoked, unexpired opaque token, or ErrNotFound.
 	GetAccessToken(ctx context.Context, hash string, now time.Time) (*AccessToken, error)
@@ -262,6 +275,11 @@ type Store interface {
 	// brute-force block (UserState.Blocks), in one statement; ErrNotFound
 	// when there is no such user.
 	GetUserState(ctx context.Context, id string, now time.Time, minFailures int) (*UserState, error)
+	// GetGrantUserState is GetUserState for the user of a sealed opaque
+	// access token, in the same one statement also checking the token's
+	// grant: ErrNotFound when there is no such user or when RevokeGrant
+	// revoked grantID ("" names no grant and is never revoked).
+	GetGrantUserState(ctx context.Context, grantID, userID string, now time.Time, minFailures int) (*UserState, error)
 
 	// GetConsent returns what the user granted the client for the audience,
 	// or ErrNotFound.

@@ -2,13 +2,13 @@ package tokens
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/latch-auth/latch/internal/keys"
-	"github.com/latch-auth/latch/internal/session"
 	"github.com/latch-auth/latch/internal/store"
 )
 
@@ -62,9 +62,11 @@ type AccessToken struct {
 // AccessToken mints an access token. With an audience it is a JWT signed
 // with the API's signing_alg (RS256, ES256 or EdDSA; aud = [audience,
 // issuer+"userinfo"] when openid is granted, else the audience alone;
-// lifetime = the API's token_lifetime); without one it is an
-// opaque 256-bit token stored hashed, good only at /userinfo, lasting
-// lifetimes.access_token.
+// lifetime = the API's token_lifetime); without one it is opaque to its
+// holder, good only at /userinfo, lasting lifetimes.access_token: its
+// claims (opaqueClaims) sealed by keys.Manager.Seal, a compact JWE like
+// Auth0's own opaque tokens. Nothing is stored: /userinfo opens it and
+// checks its grant against the revoked grants (store.GetGrantUserState).
 func (i *Issuer) AccessToken(ctx context.Context, req AccessTokenRequest) (AccessToken, error) {
 	cfg := i.cfg()
 	now := i.now()
@@ -73,13 +75,16 @@ func (i *Issuer) AccessToken(ctx context.Context, req AccessTokenRequest) (Acces
 			return AccessToken{}, errors.New("tokens: an opaque access token needs a user")
 		}
 		life := cfg.Lifetimes.AccessToken.D()
-		value := session.NewToken()
-		err := i.st.CreateAccessToken(ctx, &store.AccessToken{
-			Hash: store.HashToken(value), GrantID: req.GrantID, ClientID: req.ClientID,
-			UserID: req.UserID, Scope: req.Scope, CreatedAt: now, ExpiresAt: now.Add(life),
+		payload, err := json.Marshal(opaqueClaims{
+			Issuer: cfg.Issuer, Subject: req.UserID, AuthorizedParty: req.ClientID,
+			Scope: req.Scope, IssuedAt: now.Unix(), Expiry: now.Add(life).Unix(), GrantID: req.GrantID,
 		})
 		if err != nil {
-			return AccessToken{}, fmt.Errorf("tokens: store access token: %w", err)
+			return AccessToken{}, fmt.Errorf("tokens: opaque access token: %w", err)
+		}
+		value, err := i.keys.Seal(payload)
+		if err != nil {
+			return AccessToken{}, fmt.Errorf("tokens: seal access token: %w", err)
 		}
 		return AccessToken{Value: value, ExpiresIn: life}, nil
 	}
@@ -132,6 +137,19 @@ func UserinfoURL(issuer string) string {
 	return strings.TrimSuffix(issuer, "/") + "/userinfo"
 }
 
+// opaqueClaims is the sealed content of an opaque access token. GrantID is
+// the grant that issued it (the code's grant or the refresh-token family),
+// revoked with it.
+type opaqueClaims struct {
+	Issuer          string `json:"iss"`
+	Subject         string `json:"sub"`
+	AuthorizedParty string `json:"azp"`
+	Scope           string `json:"scope,omitempty"`
+	IssuedAt        int64  `json:"iat"`
+	Expiry          int64  `json:"exp"`
+	GrantID         string `json:"gid,omitempty"`
+}
+
 // AccessInfo is what a valid access token presented at /userinfo says.
 type AccessInfo struct {
 	UserID   string
@@ -139,8 +157,9 @@ type AccessInfo struct {
 	Scope    string
 	Opaque   bool
 	// User is, for an opaque token, its user as read in the same statement
-	// as the token (store.GetAccessTokenUser, Blocks counted against
-	// rate_limits.brute_force_threshold); nil for a JWT.
+	// as the token's grant (store.GetGrantUserState; for a stored token of
+	// an earlier version, store.GetAccessTokenUser), Blocks counted against
+	// rate_limits.brute_force_threshold; nil for a JWT.
 	User *store.UserState
 }
 
@@ -149,7 +168,8 @@ type AccessInfo struct {
 const maxTokenLen = 8 << 10
 
 // CheckAccessToken validates a token presented at /userinfo: an opaque token
-// must be stored, unrevoked and unexpired, and its user must exist; a JWT must be signed by a
+// (sealed, or stored by an earlier version) must be unrevoked and unexpired,
+// and its user must exist; a JWT must be signed by a
 // published key, issued by this issuer, unexpired, and have the userinfo URL
 // among its audiences (client_credentials tokens never do). Failures wrap
 // ErrInvalidToken or ErrExpiredToken.
@@ -158,9 +178,14 @@ func (i *Issuer) CheckAccessToken(ctx context.Context, token string) (*AccessInf
 		return nil, ErrInvalidToken
 	}
 	now := i.now()
-	if strings.Count(token, ".") != 2 {
-		// The token and its user in one statement: /userinfo needs both,
-		// and a token whose user is gone is not valid either.
+	switch strings.Count(token, ".") {
+	case 2: // a JWT, below
+	case 4:
+		return i.checkSealed(ctx, token, now)
+	default:
+		// A stored opaque token of an earlier version: the token and its
+		// user in one statement, as /userinfo needs both, and a token
+		// whose user is gone is not valid either.
 		at, us, err := i.st.GetAccessTokenUser(ctx, store.HashToken(token), now, i.cfg().RateLimits.BruteForceThreshold)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrInvalidToken
@@ -186,6 +211,37 @@ func (i *Issuer) CheckAccessToken(ctx context.Context, token string) (*AccessInf
 		return nil, ErrExpiredToken
 	}
 	return &AccessInfo{UserID: c.Subject, ClientID: c.AuthorizedParty, Scope: c.Scope}, nil
+}
+
+// checkSealed validates a sealed opaque access token: it must open under
+// this tenant's secret, name this issuer, be unexpired, and its user must
+// exist and its grant be unrevoked (one statement).
+func (i *Issuer) checkSealed(ctx context.Context, token string, now time.Time) (*AccessInfo, error) {
+	payload, err := i.keys.Open(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	var c opaqueClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, fmt.Errorf("%w: sealed claims: %w", ErrInvalidToken, err)
+	}
+	cfg := i.cfg()
+	switch {
+	case c.Issuer != cfg.Issuer:
+		return nil, fmt.Errorf("%w: issuer %q", ErrInvalidToken, c.Issuer)
+	case c.Subject == "":
+		return nil, fmt.Errorf("%w: no user subject", ErrInvalidToken)
+	case c.Expiry <= now.Unix():
+		return nil, ErrExpiredToken
+	}
+	us, err := i.st.GetGrantUserState(ctx, c.GrantID, c.Subject, now, cfg.RateLimits.BruteForceThreshold)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: user gone or grant revoked", ErrInvalidToken)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokens: look up access token's user: %w", err)
+	}
+	return &AccessInfo{UserID: c.Subject, ClientID: c.AuthorizedParty, Scope: c.Scope, Opaque: true, User: us}, nil
 }
 
 // CheckIDTokenHint validates an id_token_hint (OIDC RP-Initiated Logout 1.0

@@ -2,6 +2,7 @@ package tokens_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -217,34 +218,130 @@ func TestAccessTokenUnknownAudience(t *testing.T) {
 	}
 }
 
-func TestOpaqueAccessTokenStoredHashed(t *testing.T) {
+func TestOpaqueAccessTokenSealed(t *testing.T) {
 	e := newEnv(t, false)
 	ctx := context.Background()
-	at, err := e.iss.AccessToken(ctx, tokens.AccessTokenRequest{UserID: e.user.ID, ClientID: "spa", Scope: "openid profile", GrantID: "g1"})
+	mint := func(grant string) string {
+		t.Helper()
+		at, err := e.iss.AccessToken(ctx, tokens.AccessTokenRequest{UserID: e.user.ID, ClientID: "spa", Scope: "openid profile", GrantID: grant})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.ExpiresIn != 86400*time.Second {
+			t.Errorf("ExpiresIn = %v, want 86400s", at.ExpiresIn)
+		}
+		return at.Value
+	}
+	tok := mint("g1")
+
+	// A compact JWE, dir + A256GCM, like Auth0's opaque tokens; its content
+	// is not readable without the secret.
+	parts := strings.Split(tok, ".")
+	if len(parts) != 5 || parts[1] != "" {
+		t.Fatalf("token %q: want a compact JWE with an empty encrypted key", tok)
+	}
+	hdr, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Count(at.Value, ".") != 0 || len(at.Value) != 43 {
-		t.Fatalf("opaque token %q: want 43 base64url characters", at.Value)
+	var h map[string]any
+	if err := json.Unmarshal(hdr, &h); err != nil || h["alg"] != "dir" || h["enc"] != "A256GCM" {
+		t.Fatalf("header %s: %v", hdr, err)
 	}
-	if at.ExpiresIn != 86400*time.Second {
-		t.Errorf("ExpiresIn = %v, want 86400s", at.ExpiresIn)
+	if strings.Contains(tok, e.user.ID) || strings.Contains(string(hdr), "spa") {
+		t.Fatal("token shows its claims")
 	}
-	stored, err := e.st.GetAccessToken(ctx, store.HashToken(at.Value), e.clock.Now())
-	if err != nil {
-		t.Fatalf("stored token not found by hash: %v", err)
+	if tok == mint("g1") {
+		t.Fatal("two tokens of one grant are equal: no fresh nonce")
 	}
-	if stored.GrantID != "g1" || stored.Scope != "openid profile" {
-		t.Errorf("stored = %+v", stored)
+	// Nothing is stored.
+	if _, err := e.st.GetAccessToken(ctx, store.HashToken(tok), e.clock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("sealed token found in the store: %v", err)
 	}
-	info, err := e.iss.CheckAccessToken(ctx, at.Value)
-	if err != nil || !info.Opaque || info.UserID != e.user.ID || info.ClientID != "spa" {
+
+	info, err := e.iss.CheckAccessToken(ctx, tok)
+	if err != nil || !info.Opaque || info.UserID != e.user.ID || info.ClientID != "spa" || info.Scope != "openid profile" {
 		t.Fatalf("CheckAccessToken = %+v, %v", info, err)
 	}
+	if info.User == nil || info.User.User.Email != e.user.Email {
+		t.Fatalf("CheckAccessToken user = %+v", info.User)
+	}
+
+	// Another secret cannot open it; a changed byte anywhere breaks it.
+	otherKeys := keys.NewManager(e.st, []byte("another secret, 32 bytes long.."), keys.Options{Now: e.clock.Now})
+	other := tokens.NewIssuer(func() *config.Config { return e.cfg }, otherKeys, e.st, e.clock.Now)
+	if _, err := other.CheckAccessToken(ctx, tok); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Fatalf("other secret: err = %v, want ErrInvalidToken", err)
+	}
+	for _, i := range []int{3, len(parts[0]) + 5, len(tok) / 2, len(tok) - 3} {
+		b := []byte(tok)
+		if b[i] == '.' {
+			continue
+		}
+		b[i] ^= 1
+		if _, err := e.iss.CheckAccessToken(ctx, string(b)); !errors.Is(err, tokens.ErrInvalidToken) {
+			t.Errorf("byte %d changed: err = %v, want ErrInvalidToken", i, err)
+		}
+	}
+
+	// Revoking the grant refuses its tokens, and only its tokens.
+	other1 := mint("g2")
+	noGrant := mint("")
 	if err := e.st.RevokeGrant(ctx, "g1", e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.iss.CheckAccessToken(ctx, at.Value); !errors.Is(err, tokens.ErrInvalidToken) {
+	if _, err := e.iss.CheckAccessToken(ctx, tok); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Fatalf("revoked grant: err = %v, want ErrInvalidToken", err)
+	}
+	for _, ok := range []string{other1, noGrant} {
+		if _, err := e.iss.CheckAccessToken(ctx, ok); err != nil {
+			t.Fatalf("token of another grant: %v", err)
+		}
+	}
+
+	// Another issuer's name, expiry, and a deleted user.
+	renamed := *e.cfg
+	renamed.Issuer = "https://other.test/"
+	if _, err := tokens.NewIssuer(func() *config.Config { return &renamed }, e.keys, e.st, e.clock.Now).CheckAccessToken(ctx, other1); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Fatalf("other issuer: err = %v, want ErrInvalidToken", err)
+	}
+	e.clock.Add(86400*time.Second - time.Second)
+	if _, err := e.iss.CheckAccessToken(ctx, other1); err != nil {
+		t.Fatalf("a second before expiry: %v", err)
+	}
+	e.clock.Add(time.Second)
+	if _, err := e.iss.CheckAccessToken(ctx, other1); !errors.Is(err, tokens.ErrExpiredToken) {
+		t.Fatalf("at expiry: err = %v, want ErrExpiredToken", err)
+	}
+	fresh := mint("g3")
+	if err := e.st.DeleteUser(ctx, e.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.iss.CheckAccessToken(ctx, fresh); !errors.Is(err, tokens.ErrInvalidToken) {
+		t.Fatalf("deleted user: err = %v, want ErrInvalidToken", err)
+	}
+}
+
+// Opaque tokens stored by earlier versions stay good until they expire.
+func TestOpaqueAccessTokenStored(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := context.Background()
+	const value = "Z2l2ZS1tZS1hLXN0b3JlZC10b2tlbi1vZi00My1jaGFycw"
+	now := e.clock.Now()
+	if err := e.st.CreateAccessToken(ctx, &store.AccessToken{
+		Hash: store.HashToken(value), GrantID: "g1", ClientID: "spa", UserID: e.user.ID,
+		Scope: "openid", CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := e.iss.CheckAccessToken(ctx, value)
+	if err != nil || !info.Opaque || info.UserID != e.user.ID || info.Scope != "openid" {
+		t.Fatalf("CheckAccessToken = %+v, %v", info, err)
+	}
+	if err := e.st.RevokeGrant(ctx, "g1", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.iss.CheckAccessToken(ctx, value); !errors.Is(err, tokens.ErrInvalidToken) {
 		t.Fatalf("revoked token: err = %v, want ErrInvalidToken", err)
 	}
 }

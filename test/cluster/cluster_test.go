@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -30,6 +31,35 @@ func TestCluster(t *testing.T) {
 	t.Run("CodeRace", func(t *testing.T) { testCodeRace(t, c) })
 	t.Run("RefreshRace", func(t *testing.T) { testRefreshRace(t, c) })
 	t.Run("KeyRotation", func(t *testing.T) { testKeyRotation(t, c) })
+	t.Run("OpaqueToken", func(t *testing.T) { testOpaqueToken(t, c) })
+}
+
+// testOpaqueToken: an opaque access token (no audience: sealed, not
+// stored) issued by A is good at B's /userinfo; replaying its code on B
+// revokes the grant, and both refuse the token from then on.
+func testOpaqueToken(t *testing.T, c *cluster) {
+	br := loggedIn(t, c)
+	u, err := url.Parse(authorizeURL(c.a, "opaque"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("audience")
+	u.RawQuery = q.Encode()
+	code := callbackCode(t, br.get(u.String()), "opaque")
+	tok := token(t, c.a, codeForm(code))
+	if tok.status != http.StatusOK || strings.Count(tok.AccessToken, ".") != 4 {
+		t.Fatalf("A code exchange: %s, want a sealed opaque access token", summary([]tokenResult{tok}))
+	}
+	if info := userinfo(t, c.b, tok.AccessToken); info["sub"] != c.userID {
+		t.Fatalf("B /userinfo = %v, want sub %s", info, c.userID)
+	}
+	checkRejected(t, "replay of the code on B", token(t, c.b, codeForm(code)))
+	for _, in := range []*instance{c.a, c.b} {
+		if st := userinfoStatus(t, in, tok.AccessToken); st != http.StatusUnauthorized {
+			t.Errorf("%s /userinfo with the replayed code's access token = %d, want 401", in.name, st)
+		}
+	}
 }
 
 // testFlow: /authorize on A, login POST on B, token exchange on A, refresh
@@ -257,6 +287,23 @@ func userinfo(t *testing.T, in *instance, accessToken string) map[string]any {
 	var info map[string]any
 	getJSON(t, req, &info)
 	return info
+}
+
+// userinfoStatus calls /userinfo with a bearer token and returns the status.
+func userinfoStatus(t *testing.T, in *instance, accessToken string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, in.base+"/userinfo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return res.StatusCode
 }
 
 // jwk is the public part of an RSA key in a JWKS.

@@ -140,6 +140,7 @@ var expiredRows = []struct{ table, key, where string }{
 	{"sessions", "id", "idle_expires_at <= $1 OR expires_at <= $1"},
 	{"access_tokens", "hash", "expires_at <= $1 OR revoked_at IS NOT NULL"},
 	{"refresh_tokens", "hash", "(idle_expires_at <= $1 AND family_expires_at <= $1) OR revoked_at IS NOT NULL"},
+	{"revoked_grants", "grant_id", "expires_at <= $1"},
 }
 
 // DeleteExpired removes up to batch (default 1000) expired rows of each

@@ -239,8 +239,16 @@ func revokeGrant(ctx context.Context, tx pgx.Tx, grantID string, now time.Time) 
 			break
 		}
 	}
-	_, err := tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $1
-		WHERE grant_id = $2 AND revoked_at IS NULL`, ts(now), grantID)
+	if _, err := tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $1
+		WHERE grant_id = $2 AND revoked_at IS NULL`, ts(now), grantID); err != nil {
+		return err
+	}
+	if grantID == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO revoked_grants (grant_id, revoked_at, expires_at)
+		VALUES ($1, $2, $3) ON CONFLICT (grant_id) DO NOTHING`,
+		grantID, ts(now), ts(now.Add(store.RevokedGrantRetention)))
 	return err
 }
 

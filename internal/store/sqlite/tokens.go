@@ -179,8 +179,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 	return old, nil
 }
 
-// RevokeGrant revokes every refresh token of the family and every opaque
-// access token with that grant id, keeping earlier revocation times.
+// RevokeGrant revokes every refresh token of the family and every stored
+// opaque access token with that grant id, and records the grant in
+// revoked_grants, keeping earlier revocation times.
 func (s *Store) RevokeGrant(ctx context.Context, grantID string, now time.Time) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error { return revokeGrant(ctx, tx, grantID, now) })
 	if err != nil {
@@ -194,8 +195,16 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now time.Time)
 		WHERE family_id = ? AND revoked_at IS NULL`, ms(now), grantID); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = ?
-		WHERE grant_id = ? AND revoked_at IS NULL`, ms(now), grantID)
+	if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = ?
+		WHERE grant_id = ? AND revoked_at IS NULL`, ms(now), grantID); err != nil {
+		return err
+	}
+	if grantID == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO revoked_grants (grant_id, revoked_at, expires_at)
+		VALUES (?, ?, ?) ON CONFLICT (grant_id) DO NOTHING`,
+		grantID, ms(now), ms(now.Add(store.RevokedGrantRetention)))
 	return err
 }
 

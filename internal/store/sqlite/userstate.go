@@ -21,6 +21,8 @@ var (
 		WHERE t.hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2`
 	getUserStateSQL = `SELECT ` + store.QualifiedColumns("u", userCols) + `, ` + hasBlocksSQL + `
 		FROM users u WHERE u.id = ?1`
+	getGrantUserStateSQL = getUserStateSQL + `
+		AND NOT EXISTS (SELECT 1 FROM revoked_grants g WHERE g.grant_id = ?4)`
 )
 
 // GetAccessTokenUser implements store.Store: one read transaction instead
@@ -53,6 +55,19 @@ func (s *Store) GetUserState(ctx context.Context, id string, now time.Time, minF
 	err := s.read.QueryRowContext(ctx, getUserStateSQL, id, ms(now), minFailures).Scan(append(ur.dest(), &blocks)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: get user %q: %w", id, mapErr(err))
+	}
+	return &store.UserState{User: ur.user(), Blocks: blocks}, nil
+}
+
+// GetGrantUserState implements store.Store.
+func (s *Store) GetGrantUserState(ctx context.Context, grantID, userID string, now time.Time, minFailures int) (*store.UserState, error) {
+	var (
+		ur     userRow
+		blocks bool
+	)
+	err := s.read.QueryRowContext(ctx, getGrantUserStateSQL, userID, ms(now), minFailures, grantID).Scan(append(ur.dest(), &blocks)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: get user %q of grant: %w", userID, mapErr(err))
 	}
 	return &store.UserState{User: ur.user(), Blocks: blocks}, nil
 }

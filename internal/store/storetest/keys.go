@@ -205,4 +205,23 @@ func testDeleteExpired(t *testing.T, newStore func(t *testing.T) store.Store) {
 	must(t, "ConsumeAuthCode live code after cleanup", err)
 	_, err = s.ConsumeAuthCode(ctx(t), usedCode.Hash, "g2", now)
 	wantErr(t, "ConsumeAuthCode used code after cleanup", err, store.ErrCodeReused)
+
+	// The revoked grant is remembered for RevokedGrantRetention after its
+	// revocation (base), then forgotten.
+	u := newUser()
+	must(t, "CreateUser", s.CreateUser(ctx(t), u))
+	forgotten := base.Add(store.RevokedGrantRetention)
+	for _, step := range []struct {
+		now     time.Time
+		revoked bool
+	}{{now, true}, {forgotten.Add(-time.Millisecond), true}, {forgotten, false}} {
+		_, err := s.DeleteExpired(ctx(t), step.now, 100)
+		must(t, "DeleteExpired", err)
+		_, err = s.GetGrantUserState(ctx(t), "revoked-grant", u.ID, step.now, 3)
+		if step.revoked {
+			wantErr(t, "GetGrantUserState of a remembered revoked grant", err, store.ErrNotFound)
+		} else {
+			must(t, "GetGrantUserState of a forgotten grant", err)
+		}
+	}
 }

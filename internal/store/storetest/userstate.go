@@ -7,8 +7,9 @@ import (
 	"github.com/latch-auth/latch/internal/store"
 )
 
-// testUserState covers GetAccessTokenUser and GetUserState: the same rows
-// as GetAccessToken and GetUser, and a Blocks flag that agrees with
+// testUserState covers GetAccessTokenUser, GetUserState and
+// GetGrantUserState: the same rows as GetAccessToken and GetUser, grants
+// refused once revoked, and a Blocks flag that agrees with
 // ListLoginFailures.
 func testUserState(t *testing.T, newStore func(t *testing.T) store.Store) {
 	s := newStore(t)
@@ -60,6 +61,47 @@ func testUserState(t *testing.T, newStore func(t *testing.T) store.Store) {
 		for _, id := range []string{newUserID(), "", "\xff\x00"} {
 			_, err := s.GetUserState(ctx(t), id, base, 3)
 			wantErr(t, "GetUserState unknown", err, store.ErrNotFound)
+		}
+	})
+
+	t.Run("Grants", func(t *testing.T) {
+		// revoked.GrantID was revoked above; RevokeGrant also remembers
+		// grants that have no stored token, as sealed tokens are not stored.
+		must(t, "RevokeGrant", s.RevokeGrant(ctx(t), "grant-sealed-revoked", base))
+		must(t, "RevokeGrant again", s.RevokeGrant(ctx(t), "grant-sealed-revoked", at(time.Minute)))
+		tests := []struct {
+			name, grant, user string
+			want              error
+		}{
+			{"Live", "grant-sealed-live", u.ID, nil},
+			{"NoGrant", "", u.ID, nil},
+			{"StoredTokenGrantRevoked", revoked.GrantID, u.ID, store.ErrNotFound},
+			{"SealedGrantRevoked", "grant-sealed-revoked", u.ID, store.ErrNotFound},
+			{"UserGone", "grant-sealed-live", newUserID(), store.ErrNotFound},
+			{"NoUser", "grant-sealed-live", "", store.ErrNotFound},
+			{"NotUTF8Grant", "\xff\x00", u.ID, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				st, err := s.GetGrantUserState(ctx(t), tc.grant, tc.user, base, 3)
+				if tc.name == "NotUTF8Grant" {
+					// PostgreSQL cannot store such an id, so no grant has it:
+					// either answer is correct, an error other than
+					// ErrNotFound is not.
+					if err != nil {
+						wantErr(t, "GetGrantUserState", err, store.ErrNotFound)
+					}
+					return
+				}
+				wantErr(t, "GetGrantUserState", err, tc.want)
+				if tc.want != nil {
+					return
+				}
+				checkEqual(t, "user", st.User, u)
+				if st.Blocks {
+					t.Error("Blocks = true for a user without failed logins")
+				}
+			})
 		}
 	})
 
@@ -128,6 +170,11 @@ func testUserStateBlocks(t *testing.T, newStore func(t *testing.T) store.Store) 
 			must(t, "GetUserState", err)
 			if st.Blocks != tc.want {
 				t.Errorf("GetUserState: Blocks = %v, want %v", st.Blocks, tc.want)
+			}
+			st, err = s.GetGrantUserState(ctx(t), "grant", u.ID, tc.now, tc.min)
+			must(t, "GetGrantUserState", err)
+			if st.Blocks != tc.want {
+				t.Errorf("GetGrantUserState: Blocks = %v, want %v", st.Blocks, tc.want)
 			}
 		})
 	}

@@ -1,0 +1,15 @@
+-- 0004_revoked_grants: revoked grants, for sealed opaque access tokens.
+--
+-- Opaque access tokens are no longer stored: they are sealed (encrypted,
+-- authenticated) and carry their grant id. A grant revoked (code reuse,
+-- refresh-token reuse, /oauth/revoke) is remembered here until
+-- expires_at, past the longest lifetime any of its tokens can have, and
+-- /userinfo refuses the tokens of a grant listed here. access_tokens stays
+-- for tokens issued before this version, until they expire.
+
+CREATE TABLE revoked_grants (
+	grant_id   TEXT    NOT NULL PRIMARY KEY,
+	revoked_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX revoked_grants_expires ON revoked_grants (expires_at);

@@ -5,7 +5,10 @@
 // synchronous=NORMAL. Like pocketbase, the Store keeps two pools: a write
 // pool of exactly one connection, so writers queue in Go instead of failing
 // with SQLITE_BUSY, and a read pool of several query_only connections, which
-// WAL lets run alongside the writer.
+// WAL lets run alongside the writer. The hot write transactions (codes,
+// refresh tokens, grant revocation, user deletion) go through a committer
+// that commits the ones queued while the previous commit ran together, one
+// SAVEPOINT each, answering every caller only after the commit (commit.go).
 //
 // Single-use records (authorization codes, login transactions, refresh
 // token rotation) are consumed by one conditional UPDATE in the database,

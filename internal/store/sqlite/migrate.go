@@ -75,7 +75,7 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 // file cannot both apply it.
 func (s *Store) apply(ctx context.Context, m store.Migration) (bool, error) {
 	applied := false
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.directTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx,
 			`SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {

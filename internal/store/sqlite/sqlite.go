@@ -34,6 +34,9 @@ type Store struct {
 	// block the writer nor each other. For an in-memory database it is the
 	// write pool, since every connection would otherwise see its own database.
 	read *pool
+	// commit runs write transactions on write, committing concurrent ones
+	// together (commit.go).
+	commit *committer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -72,7 +75,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
-	s.write.prepare(ctx, rotateRefreshSQL, getRefreshSQL, insertRefreshSQL)
+	s.write.prepare(ctx, rotateRefreshSQL, getRefreshSQL, insertRefreshSQL,
+		consumeCodeSQL, getCodeSQL, insertCodeSQL)
+	s.commit = newCommitter(s.write)
 	return s, nil
 }
 
@@ -105,8 +110,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools. Calling it more than once is harmless.
+// Close finishes the writes already accepted, then closes both pools.
+// Calling it more than once is harmless.
 func (s *Store) Close() error {
+	if s.commit != nil {
+		s.commit.close()
+	}
 	var errRead error
 	if s.read != s.write {
 		errRead = s.read.Close()
@@ -270,7 +279,13 @@ func fromNullMS(v sql.NullInt64) time.Time {
 // withTx runs fn in a write transaction and commits when fn returns nil.
 // When fn returns a *commitErr, the transaction is committed and its error
 // returned: some failures (refresh token reuse) must persist what they did.
-func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) withTx(ctx context.Context, fn func(ctx context.Context, q txQueries) error) error {
+	return s.commit.do(ctx, fn)
+}
+
+// directTx is withTx on a transaction of its own, for migrations, which
+// run at Open before the committer starts.
+func (s *Store) directTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -31,13 +31,26 @@ func scanCode(r rowScanner) (*store.AuthCode, error) {
 	return &c, nil
 }
 
+// SQL of the code statements, run in the committer's transactions; Open
+// prepares them.
+const (
+	insertCodeSQL = `INSERT INTO auth_codes (` + codeCols + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	consumeCodeSQL = `UPDATE auth_codes SET used_at = ?1, grant_id = ?2
+		WHERE hash = ?3 AND used_at IS NULL AND expires_at > ?1
+		RETURNING ` + codeCols
+	getCodeSQL = `SELECT ` + codeCols + ` FROM auth_codes WHERE hash = ?`
+)
+
 // CreateAuthCode inserts a code. ErrConflict for a duplicate hash.
 func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Hash, c.ClientID, c.RedirectURI, c.CodeChallenge, c.CodeChallengeMethod,
-		c.UserID, c.SessionID, c.Scope, c.Audience, c.Nonce, ms(c.AuthTime),
-		ms(c.CreatedAt), ms(c.ExpiresAt), c.GrantID, nullMS(c.UsedAt))
+	err := s.withTx(ctx, func(ctx context.Context, q txQueries) error {
+		_, err := q.ExecContext(ctx, insertCodeSQL,
+			c.Hash, c.ClientID, c.RedirectURI, c.CodeChallenge, c.CodeChallengeMethod,
+			c.UserID, c.SessionID, c.Scope, c.Audience, c.Nonce, ms(c.AuthTime),
+			ms(c.CreatedAt), ms(c.ExpiresAt), c.GrantID, nullMS(c.UsedAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: create auth code: %w", mapErr(err))
 	}
@@ -50,24 +63,31 @@ func (s *Store) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 // carrying the first use's GrantID, and ErrCodeReused) from an unknown or
 // expired code (ErrNotFound).
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash, grantID string, now time.Time) (*store.AuthCode, error) {
-	c, err := scanCode(s.write.QueryRowContext(ctx, `UPDATE auth_codes SET used_at = ?1, grant_id = ?2
-		WHERE hash = ?3 AND used_at IS NULL AND expires_at > ?1
-		RETURNING `+codeCols, ms(now), grantID, hash))
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	var c *store.AuthCode
+	err := s.withTx(ctx, func(ctx context.Context, q txQueries) error {
+		var err error
+		c, err = scanCode(q.QueryRowContext(ctx, consumeCodeSQL, ms(now), grantID, hash))
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		// The transaction sees every committed use, including the winner's.
+		c, err = scanCode(q.QueryRowContext(ctx, getCodeSQL, hash))
+		if err != nil {
+			return err
+		}
+		if !c.UsedAt.IsZero() {
+			return store.ErrCodeReused
+		}
+		c = nil
+		return fmt.Errorf("expired: %w", store.ErrNotFound)
+	})
+	switch {
+	case errors.Is(err, store.ErrCodeReused):
+		return c, fmt.Errorf("store: consume auth code: %w", err)
+	case err != nil:
 		return nil, fmt.Errorf("store: consume auth code: %w", err)
 	}
-	// The write connection sees every committed use, including the winner's.
-	c, err = scanCode(s.write.QueryRowContext(ctx, `SELECT `+codeCols+` FROM auth_codes WHERE hash = ?`, hash))
-	if err != nil {
-		return nil, fmt.Errorf("store: consume auth code: %w", err)
-	}
-	if !c.UsedAt.IsZero() {
-		return c, fmt.Errorf("store: consume auth code: %w", store.ErrCodeReused)
-	}
-	return nil, fmt.Errorf("store: consume auth code: expired: %w", store.ErrNotFound)
+	return c, nil
 }
 
 const refreshCols = `hash, family_id, client_id, user_id, session_id, scope, audience,
@@ -118,7 +138,8 @@ func insertRefresh(ctx context.Context, db interface {
 // CreateRefreshToken inserts the first token of a family. ErrConflict for
 // a duplicate hash.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
-	if err := insertRefresh(ctx, s.write, t); err != nil {
+	err := s.withTx(ctx, func(ctx context.Context, q txQueries) error { return insertRefresh(ctx, q, t) })
+	if err != nil {
 		return fmt.Errorf("store: create refresh token: %w", err)
 	}
 	return nil
@@ -143,10 +164,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 		return nil, errors.New("store: rotate refresh token: no successor token")
 	}
 	var old *store.RefreshToken
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, q txQueries) error {
 		// A token rotated within the leeway keeps its first rotated_at, so
 		// the leeway is measured from the first rotation, not the latest.
-		q := s.write.inTx(tx)
 		var err error
 		old, err = scanRefresh(q.QueryRowContext(ctx, rotateRefreshSQL, ms(now), oldHash, ms(now)-leeway.Milliseconds(), leeway.Milliseconds() > 0))
 		if err == nil {
@@ -165,7 +185,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 		}
 		// Rotated out beyond the leeway: someone replays an old token.
 		// Revoke the grant and commit that even though the call fails.
-		if err := revokeGrant(ctx, tx, old.FamilyID, now); err != nil {
+		if err := revokeGrant(ctx, q, old.FamilyID, now); err != nil {
 			return err
 		}
 		return &commitErr{store.ErrTokenReused}
@@ -183,14 +203,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 // opaque access token with that grant id, and records the grant in
 // revoked_grants, keeping earlier revocation times.
 func (s *Store) RevokeGrant(ctx context.Context, grantID string, now time.Time) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error { return revokeGrant(ctx, tx, grantID, now) })
+	err := s.withTx(ctx, func(ctx context.Context, q txQueries) error { return revokeGrant(ctx, q, grantID, now) })
 	if err != nil {
 		return fmt.Errorf("store: revoke grant %q: %w", grantID, err)
 	}
 	return nil
 }
 
-func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now time.Time) error {
+func revokeGrant(ctx context.Context, tx txQueries, grantID string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?
 		WHERE family_id = ? AND revoked_at IS NULL`, ms(now), grantID); err != nil {
 		return err

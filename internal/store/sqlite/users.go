@@ -235,7 +235,7 @@ func (s *Store) updateUser(ctx context.Context, op, userID, query string, args .
 // DeleteUser removes the user and, in the same transaction, their sessions,
 // authorization codes, refresh and access tokens and consents.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx txQueries) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
 		if err == nil {
 			err = affected(res)

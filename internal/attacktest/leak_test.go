@@ -42,7 +42,7 @@ func loggedEnv(t *testing.T) (*at.Env, *syncBuffer) {
 	logs := new(syncBuffer)
 	log := slog.New(server.LogHandler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	h := server.New(server.Deps{Config: func() *config.Config { return e.Cfg }, Store: e.Store, Keys: km,
-		Passwords: e.Hasher, Logger: log, Now: e.Clock.Now})
+		Passwords: e.Hasher, Logger: log, AccessLog: logs, Now: e.Clock.Now})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	logged := *e

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -221,6 +222,12 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "latch stopped") {
 		t.Fatalf("no shutdown log:\n%s", p.stderr)
+	}
+	// The readiness probes' access-log lines, written straight to the log
+	// buffer (server.Deps.AccessLog), in slog's text format.
+	line := regexp.MustCompile(`(?m)^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) level=INFO msg=request method=GET path=/readyz status=200 bytes=6 duration_ms=[0-9.e+-]+ request_id=[0-9a-f]{16}$`)
+	if !line.MatchString(p.stderr.String()) {
+		t.Fatalf("no access-log line for /readyz:\n%s", p.stderr)
 	}
 }
 

@@ -99,6 +99,7 @@ func serveWith(ctx context.Context, env Env, cfg *config.Config, o serveOptions)
 
 	h := server.New(server.Deps{
 		Config: current.Load, Store: st, Keys: km, Passwords: newHasher(), Logger: log,
+		AccessLog: logs, // newLogger's TextHandler writes to env.Stderr, which is logs
 	})
 	log.Info("latch listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "signer", keys.Signer())
 	err = server.Serve(ctx, ln, h, cfg.TLSCert, cfg.TLSKey, log)

@@ -66,6 +66,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	log := slog.New(server.LogHandler(slog.NewTextHandler(io.Discard, nil)))
 	h := server.New(server.Deps{
 		Config: func() *config.Config { return cfg }, Store: st, Keys: km, Passwords: hasher, Logger: log,
+		AccessLog: io.Discard,
 	})
 	iss := tokens.NewIssuer(func() *config.Config { return cfg }, km, st, nil)
 	return &benchEnv{h: h, st: st, iss: iss, user: u, now: now}

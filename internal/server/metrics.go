@@ -20,21 +20,35 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 
-	// The series of each (route, method, code) and route, looked up once:
-	// WithLabelValues hashes the values and formats the code on every
-	// call. At most maxCachedSeries are kept; the rest are looked up.
-	counters  sync.Map // seriesKey -> prometheus.Counter
-	observers sync.Map // route -> prometheus.Observer
-	cached    atomic.Int32
+	// The series of each route, and of each (route, method, code), looked
+	// up once: WithLabelValues hashes the values and formats the code on
+	// every call. At most maxCachedSeries are kept; the rest are looked up.
+	routes sync.Map // route -> *routeSeries
+	cached atomic.Int32
 }
 
 // maxCachedSeries bounds the series cache: routes are a fixed set, but the
 // method of an unmatched request is whatever the client sent.
-const maxCachedSeries = 512
+// maxCountersPerRoute keeps the list a request scans short.
+const (
+	maxCachedSeries     = 512
+	maxCountersPerRoute = 16
+)
 
-type seriesKey struct {
-	route, method string
-	status        int
+// routeSeries are a route's duration histogram and request counters. The
+// counters are a short list, read without a lock and replaced whole when
+// one is added.
+type routeSeries struct {
+	duration prometheus.Observer
+	mu       sync.Mutex // held while adding to counters
+	counters atomic.Pointer[[]codeCounter]
+}
+
+// codeCounter is the request counter of one (method, code) of a route.
+type codeCounter struct {
+	method string
+	status int
+	c      prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -66,37 +80,57 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	m.counter(route, r.Method, status).Inc()
-	m.observer(route).Observe(took.Seconds())
+	rs := m.route(route)
+	m.counter(rs, route, r.Method, status).Inc()
+	rs.duration.Observe(took.Seconds())
+}
+
+// route returns the series of a route.
+func (m *metrics) route(route string) *routeSeries {
+	if v, ok := m.routes.Load(route); ok {
+		return v.(*routeSeries)
+	}
+	rs := &routeSeries{duration: m.duration.WithLabelValues(route)}
+	if m.cached.Load() < maxCachedSeries {
+		if v, loaded := m.routes.LoadOrStore(route, rs); loaded {
+			return v.(*routeSeries)
+		}
+		m.cached.Add(1)
+	}
+	return rs
 }
 
 // counter returns the request counter of one (route, method, code).
-func (m *metrics) counter(route, method string, status int) prometheus.Counter {
-	return cachedSeries(m, &m.counters, seriesKey{route, method, status}, func() prometheus.Counter {
-		return m.requests.WithLabelValues(route, method, strconv.Itoa(status))
-	})
-}
-
-// observer returns the duration histogram of a route.
-func (m *metrics) observer(route string) prometheus.Observer {
-	return cachedSeries(m, &m.observers, route, func() prometheus.Observer {
-		return m.duration.WithLabelValues(route)
-	})
-}
-
-// cachedSeries returns cache's series for k, looking it up with lookup and
-// keeping it while fewer than maxCachedSeries are kept.
-func cachedSeries[K comparable, V any](m *metrics, cache *sync.Map, k K, lookup func() V) V {
-	if v, ok := cache.Load(k); ok {
-		return v.(V)
-	}
-	v := lookup()
-	if m.cached.Load() < maxCachedSeries {
-		if _, loaded := cache.LoadOrStore(k, v); !loaded {
-			m.cached.Add(1)
+func (m *metrics) counter(rs *routeSeries, route, method string, status int) prometheus.Counter {
+	find := func() prometheus.Counter {
+		if l := rs.counters.Load(); l != nil {
+			for _, cc := range *l {
+				if cc.status == status && cc.method == method {
+					return cc.c
+				}
+			}
 		}
+		return nil
 	}
-	return v
+	if c := find(); c != nil {
+		return c
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if c := find(); c != nil { // added meanwhile
+		return c
+	}
+	c := m.requests.WithLabelValues(route, method, strconv.Itoa(status))
+	var l []codeCounter
+	if p := rs.counters.Load(); p != nil {
+		l = *p
+	}
+	if len(l) < maxCountersPerRoute && m.cached.Load() < maxCachedSeries {
+		l = append(l[:len(l):len(l)], codeCounter{method, status, c})
+		rs.counters.Store(&l)
+		m.cached.Add(1)
+	}
+	return c
 }
 
 // handler serves the registry in the Prometheus text format.

@@ -2,10 +2,9 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -21,8 +20,27 @@ const requestIDKey ctxKey = iota
 
 // RequestID returns the id middleware gave the request ("" outside one).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if c, ok := ctx.Value(requestIDKey).(*requestCtx); ok {
+		return c.id[0]
+	}
+	return ""
+}
+
+// requestCtx is a request's context: its parent with the request id. It
+// is one allocation where context.WithValue makes two (the context and the
+// id boxed in an interface), and it holds the X-Request-Id header's value.
+type requestCtx struct {
+	context.Context
+	id [1]string
+}
+
+// Value answers requestIDKey with c itself (a pointer boxes without
+// allocating) and every other key from the parent.
+func (c *requestCtx) Value(key any) any {
+	if key == requestIDKey {
+		return c
+	}
+	return c.Context.Value(key)
 }
 
 // LogHandler wraps h so that every record logged with a request's context
@@ -86,18 +104,16 @@ var baselineHeaders = [...]struct {
 // headers (handlers that must be framed, like the web_message page, override
 // them), panic recovery and one access-log line. The log has the path only,
 // never the query or body: codes, tokens and state travel there.
-func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
+func middleware(next http.Handler, al accessLogger, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
 		outer := r.Context()
-		ctx := context.WithValue(outer, requestIDKey, id)
+		ctx := &requestCtx{Context: outer, id: [1]string{newRequestID()}}
+		id := ctx.id[0]
 		r = r.WithContext(ctx)
 
 		h := w.Header()
-		h["X-Request-Id"] = []string{id}
+		h["X-Request-Id"] = ctx.id[:] // capacity 1: Header.Add copies it
 		for _, bh := range baselineHeaders {
 			h[bh.key] = bh.val
 		}
@@ -111,16 +127,19 @@ func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.ErrorContext(ctx, "panic serving request", "path", r.URL.Path, "panic", p)
+				al.log.ErrorContext(ctx, "panic serving request", "path", r.URL.Path, "panic", p)
 				if sw.status == 0 {
 					http.Error(sw, `{"error":"server_error","error_description":"Internal error"}`, http.StatusInternalServerError)
 				}
 			}
+			// One clock read for both: time.Since reads only the
+			// monotonic clock, and the log's time is start plus took.
 			took := time.Since(start)
+			end := start.Add(took)
 			if m != nil {
 				m.observe(r, sw.status, took)
 			}
-			accessLog(outer, log, r, sw, took, id)
+			al.write(outer, end, r, sw, took, id)
 		}()
 		if r.ContentLength > MaxBodyBytes {
 			// A declared length over the cap is refused at once, without
@@ -135,20 +154,15 @@ func middleware(next http.Handler, log *slog.Logger, m *metrics) http.Handler {
 	})
 }
 
-// accessLog writes the request's access-log line: the same record
-// log.InfoContext(ctx, "request", ...) gives through LogHandler (request id
-// last), without the caller's program counter, which slog.Logger looks up
-// (runtime.Callers) for every record and the line never shows. outer is
-// the request's context without the request id, which is added here.
-func accessLog(outer context.Context, log *slog.Logger, r *http.Request, sw *statusWriter, took time.Duration, id string) {
-	hd := log.Handler()
-	if !hd.Enabled(outer, slog.LevelInfo) {
-		return
+// newRequestID returns 16 random lowercase hex digits. Request ids are not
+// secrets: the runtime's generator (math/rand/v2, no system call) will do.
+func newRequestID() string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	v := rand.Uint64()
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
-	rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-		slog.String("request_id", id))
-	_ = hd.Handle(outer, rec)
+	return string(b[:])
 }

@@ -13,7 +13,7 @@ func TestMiddlewareRecoversPanics(t *testing.T) {
 	var logs bytes.Buffer
 	h := middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
-	}), slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	}), accessLogger{log: slog.New(slog.NewTextHandler(&logs, nil))}, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "server_error") {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -20,6 +21,13 @@ type Deps struct {
 	Keys      *keys.Manager
 	Passwords *password.Hasher
 	Logger    *slog.Logger
+	// AccessLog, when set, is the writer Logger's handler writes to, and
+	// that handler is LogHandler(slog.NewTextHandler(AccessLog, opts)) with
+	// opts nil or setting the Level only. The access-log lines then go
+	// straight to it, formatted here byte for byte as that handler would,
+	// one Write each, so it must be safe for concurrent use (latch serve's
+	// log buffer is). Leave it nil for any other Logger.
+	AccessLog io.Writer
 	Now       func() time.Time
 	// Pages are the parsed page templates; nil parses them (once, for
 	// every handler that renders a page).
@@ -41,5 +49,5 @@ func New(d Deps) http.Handler {
 	m := newMetrics()
 	mux.Handle("GET /metrics", m.handler())
 	routes(mux, d)
-	return middleware(rateLimit(mux, d), d.Logger, m)
+	return middleware(rateLimit(mux, d), accessLogger{log: d.Logger, sink: d.AccessLog}, m)
 }

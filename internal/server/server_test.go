@@ -55,6 +55,7 @@ func start(t *testing.T) (*httptest.Server, *sqlite.Store, *lockedBuf) {
 		Config: func() *config.Config { return cfg }, Store: st, Keys: km,
 		Passwords: password.New(password.Params{Memory: 64, Time: 1, Threads: 1}, 2),
 		Logger:    slog.New(server.LogHandler(slog.NewTextHandler(logs, nil))),
+		AccessLog: logs, // as latch serve sets it
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); _ = st.Close() })

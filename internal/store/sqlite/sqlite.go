@@ -279,6 +279,9 @@ func fromNullMS(v sql.NullInt64) time.Time {
 // withTx runs fn in a write transaction and commits when fn returns nil.
 // When fn returns a *commitErr, the transaction is committed and its error
 // returned: some failures (refresh token reuse) must persist what they did.
+// The transaction may be shared with other callers' (group commit, see
+// committer): fn must use only the context and queries it is given, and
+// never s.write or withTx, which would wait for the connection it holds.
 func (s *Store) withTx(ctx context.Context, fn func(ctx context.Context, q txQueries) error) error {
 	return s.commit.do(ctx, fn)
 }

@@ -52,15 +52,7 @@ func (s *Store) GetUserState(ctx context.Context, id string, now time.Time, minF
 	if !storable(id) {
 		return nil, fmt.Errorf("store: get user: %w", store.ErrNotFound)
 	}
-	var (
-		ur     userRow
-		blocks bool
-	)
-	err := s.pool.QueryRow(ctx, getUserStateSQL, id, ts(now), minFailures).Scan(append(ur.dest(), &blocks)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: get user %q: %w", id, mapErr(err))
-	}
-	return &store.UserState{User: ur.user(), Blocks: blocks}, nil
+	return s.userState(ctx, "", getUserStateSQL, id, ts(now), minFailures)
 }
 
 // GetGrantUserState implements store.Store.
@@ -68,13 +60,19 @@ func (s *Store) GetGrantUserState(ctx context.Context, grantID, userID string, n
 	if !storable(grantID, userID) {
 		return nil, fmt.Errorf("store: get user of grant: %w", store.ErrNotFound)
 	}
+	return s.userState(ctx, " of grant", getGrantUserStateSQL, userID, ts(now), minFailures, grantID)
+}
+
+// userState runs a user-state query (the user's columns, then the Blocks
+// probe) whose first argument is the user id; what names the lookup in
+// errors.
+func (s *Store) userState(ctx context.Context, what, query string, args ...any) (*store.UserState, error) {
 	var (
 		ur     userRow
 		blocks bool
 	)
-	err := s.pool.QueryRow(ctx, getGrantUserStateSQL, userID, ts(now), minFailures, grantID).Scan(append(ur.dest(), &blocks)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: get user %q of grant: %w", userID, mapErr(err))
+	if err := s.pool.QueryRow(ctx, query, args...).Scan(append(ur.dest(), &blocks)...); err != nil {
+		return nil, fmt.Errorf("store: get user %q%s: %w", args[0], what, mapErr(err))
 	}
 	return &store.UserState{User: ur.user(), Blocks: blocks}, nil
 }

@@ -48,26 +48,24 @@ func (s *Store) GetAccessTokenUser(ctx context.Context, hash string, now time.Ti
 
 // GetUserState implements store.Store.
 func (s *Store) GetUserState(ctx context.Context, id string, now time.Time, minFailures int) (*store.UserState, error) {
-	var (
-		ur     userRow
-		blocks bool
-	)
-	err := s.read.QueryRowContext(ctx, getUserStateSQL, id, ms(now), minFailures).Scan(append(ur.dest(), &blocks)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: get user %q: %w", id, mapErr(err))
-	}
-	return &store.UserState{User: ur.user(), Blocks: blocks}, nil
+	return s.userState(ctx, "", getUserStateSQL, id, ms(now), minFailures)
 }
 
 // GetGrantUserState implements store.Store.
 func (s *Store) GetGrantUserState(ctx context.Context, grantID, userID string, now time.Time, minFailures int) (*store.UserState, error) {
+	return s.userState(ctx, " of grant", getGrantUserStateSQL, userID, ms(now), minFailures, grantID)
+}
+
+// userState runs a user-state query (the user's columns, then the Blocks
+// probe) whose first argument is the user id; what names the lookup in
+// errors.
+func (s *Store) userState(ctx context.Context, what, query string, args ...any) (*store.UserState, error) {
 	var (
 		ur     userRow
 		blocks bool
 	)
-	err := s.read.QueryRowContext(ctx, getGrantUserStateSQL, userID, ms(now), minFailures, grantID).Scan(append(ur.dest(), &blocks)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: get user %q of grant: %w", userID, mapErr(err))
+	if err := s.read.QueryRowContext(ctx, query, args...).Scan(append(ur.dest(), &blocks)...); err != nil {
+		return nil, fmt.Errorf("store: get user %q%s: %w", args[0], what, mapErr(err))
 	}
 	return &store.UserState{User: ur.user(), Blocks: blocks}, nil
 }
